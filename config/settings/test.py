@@ -1,0 +1,53 @@
+"""The test suite. Uses DATABASE_URL and REDIS_URL when CI provides them."""
+
+import os
+from pathlib import Path
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CELERY_BROKER_URL, DATABASES, VAR_DIR, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Unit tests run tasks in-process; integration tests switch this off and start a real worker.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "test-celerybeat-schedule")
+
+if not env("REDIS_URL", default=""):
+    # A worker started by the integration tests shares the test process's cache through
+    # files in TEST_CACHE_DIR (set by tests/integration/conftest.py); otherwise memory.
+    _test_cache_dir = env("TEST_CACHE_DIR", default="")
+    CACHES = {
+        "default": (
+            {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": _test_cache_dir,
+            }
+            if _test_cache_dir
+            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        )
+    }
+
+# Per process, so two test runs in one checkout never share (and delete) each other's files.
+_run = f"test-{os.getpid()}"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so the Celery worker process of the integration tests can open
+    # the very database the tests write to. pytest-django deletes it at the end of the run.
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"{_run}.sqlite3")}
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Apart from var/broker, so a developer's running `make run` worker never eats test tasks;
+    # the integration tests' worker is given this folder through CELERY_FILESYSTEM_DIR.
+    _broker_dir = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / f"{_run}-broker")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "messages"),
+        "data_folder_out": str(_broker_dir / "messages"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }

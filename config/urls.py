@@ -1,0 +1,18 @@
+"""Top-level URLs. Each app owns its own urls.py."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+handler500 = "core.views.server_error"
+
+admin.site.site_header = "Agora"
+admin.site.site_title = "Agora"
+
+urlpatterns = [
+    path("", include("core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("staff/admin/", admin.site.urls),
+    path("staff/", include("accounts.staff_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

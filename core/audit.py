@@ -1,0 +1,40 @@
+"""Recording audit events. Every service records one event per state change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from core.models import AuditEvent
+
+
+def record_event(
+    action: str,
+    *,
+    actor: Any = None,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Insert an audit row in the caller's transaction.
+
+    ``action`` is a dotted name (``account.deleted``, ``petition.published``); ``actor`` is a
+    user or None for the system; anonymous users are stored as None.
+    """
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        data=data or {},
+    )
+
+
+def events_for(target: models.Model) -> models.QuerySet[AuditEvent]:
+    """The history of one object, newest first."""
+    return AuditEvent.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+    ).select_related("actor")

@@ -1,0 +1,77 @@
+"""Email: messages are built in the request, serialised to JSON, and sent by the `mail` queue.
+
+No email is ever sent inside a request or a transaction: ``queue_email`` enqueues the
+``core.tasks.send_email`` task after commit, and a worker delivers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from core.background import enqueue_on_commit
+
+
+def message_to_dict(message: EmailMessage) -> dict[str, Any]:
+    """The JSON form of a message, as carried by the broker."""
+    alternatives = getattr(message, "alternatives", [])
+    return {
+        "subject": str(message.subject),
+        "body": str(message.body),
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "alternatives": [[str(content), mimetype] for content, mimetype in alternatives],
+    }
+
+
+def message_from_dict(data: dict[str, Any]) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=data["subject"],
+        body=data["body"],
+        from_email=data.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+        to=data.get("to", []),
+        cc=data.get("cc", []),
+        bcc=data.get("bcc", []),
+        reply_to=data.get("reply_to", []),
+        headers=data.get("headers", {}),
+    )
+    for content, mimetype in data.get("alternatives", []):
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+def queue_message(message: EmailMessage) -> None:
+    """Send ``message`` from the `mail` queue once the current transaction commits."""
+    from core.tasks import send_email  # tasks import this module
+
+    enqueue_on_commit(send_email, message_to_dict(message))
+
+
+def render_email(
+    template_prefix: str, context: dict[str, Any], *, to: list[str], language: str | None = None
+) -> EmailMultiAlternatives:
+    """Build a multipart message from ``<prefix>_subject.txt``, ``.txt`` and ``.html``.
+
+    The templates are rendered in ``language`` (the recipient's), not the request's.
+    """
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        text = render_to_string(f"{template_prefix}.txt", context)
+        html = render_to_string(f"{template_prefix}.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,28 @@
+"""Shared test helpers: skip on a laptop, fail in CI."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import pytest
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def _missing(reason: str) -> NoReturn:
+    if in_ci():
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false on a developer's machine; fail when CI=true.
+
+    A service the integration tests need (PostgreSQL, Redis, Chromium) may be missing on a
+    laptop, but in CI its absence is a broken pipeline, never a quiet skip.
+    """
+    if not condition:
+        _missing(reason)
