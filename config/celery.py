@@ -5,6 +5,7 @@ and the routing of petitions.
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -13,3 +14,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("agora")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def ensure_broker_folders() -> None:
+    """kombu's filesystem transport (used without Redis) needs its folders to exist."""
+    if not str(app.conf.broker_url).startswith("filesystem://"):
+        return
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

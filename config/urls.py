@@ -12,7 +12,9 @@ urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("petitions/", include("petitions.urls")),
     path("staff/admin/", admin.site.urls),
+    path("staff/moderation/", include("petitions.staff_urls")),
     path("staff/", include("accounts.staff_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -6,7 +6,7 @@ into a JSON error. A domain error never becomes a 500.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from django_stubs_ext import StrOrPromise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,9 +15,9 @@ class DomainError(Exception):
 
     code = "domain_error"
     status_code = 400
-    default_message: str | Promise = _("This action is not possible.")
+    default_message: StrOrPromise = _("This action is not possible.")
 
-    def __init__(self, message: str | Promise | None = None, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise | None = None, *, code: str | None = None) -> None:
         self.message = message if message is not None else self.default_message
         if code is not None:
             self.code = code
@@ -47,6 +47,6 @@ class RateLimited(DomainError):
     status_code = 429
     default_message = _("Too many attempts. Please wait a moment and try again.")
 
-    def __init__(self, message: str | Promise | None = None, *, retry_after: int = 60) -> None:
+    def __init__(self, message: StrOrPromise | None = None, *, retry_after: int = 60) -> None:
         super().__init__(message)
         self.retry_after = retry_after

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_countries",
     "allauth",
     "allauth.account",
     "health_check",
@@ -241,10 +242,29 @@ CELERY_TASK_ROUTES = {
     "core.tasks.send_email": {"queue": "mail"},
     "core.tasks.heartbeat": {"queue": "default"},
     "core.tasks.clear_expired_sessions": {"queue": "default"},
+    "petitions.tasks.count_signatures": {"queue": "counting"},
+    "petitions.tasks.recount_signatures": {"queue": "counting"},
+    "petitions.tasks.close_expired_petitions": {"queue": "default"},
+    "petitions.tasks.route_petition": {"queue": "default"},
+    "petitions.tasks.announce_threshold": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The worker's heartbeat lets /health/ and operators see that the workflow runs.
     "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 30.0},
+    "count-signatures": {
+        "task": "petitions.tasks.count_signatures",
+        "schedule": env.float("COUNT_INTERVAL_SECONDS", default=2.0),
+        # A run that waited longer than two intervals is stale: the next one does its work.
+        "options": {"expires": 2 * env.float("COUNT_INTERVAL_SECONDS", default=2.0)},
+    },
+    "recount-signatures": {
+        "task": "petitions.tasks.recount_signatures",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "close-expired-petitions": {
+        "task": "petitions.tasks.close_expired_petitions",
+        "schedule": crontab(minute="*/5"),
+    },
     "clear-expired-sessions": {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
@@ -254,6 +274,27 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Petitions ----------------------------------------------------------------------------
+
+AGORA_SUPPORTERS_NEEDED = env.int("SUPPORTERS_NEEDED", default=5)
+AGORA_MODERATION_TARGET_DAYS = env.int("MODERATION_TARGET_DAYS", default=7)
+AGORA_COUNT_INTERVAL_SECONDS = env.float("COUNT_INTERVAL_SECONDS", default=2.0)
+AGORA_MAX_CONFIRMATION_EMAILS = 5  # per address and petition
+# Signing limits (django-ratelimit rates): per client address, and per email domain with
+# an allow-list of large providers whose users are many and independent.
+AGORA_SIGNING_RATE_PER_IP = env("SIGNING_RATE_PER_IP", default="30/10m")
+AGORA_SIGNING_RATE_PER_DOMAIN = env("SIGNING_RATE_PER_DOMAIN", default="200/h")
+AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
+    "SIGNING_DOMAIN_ALLOWLIST",
+    default=[
+        "gmail.com", "googlemail.com", "outlook.com", "outlook.fr", "hotmail.com",
+        "hotmail.fr", "live.com", "live.fr", "yahoo.com", "yahoo.fr", "icloud.com",
+        "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net", "gmx.fr", "gmx.com",
+        "proton.me", "protonmail.com", "aol.com", "bbox.fr",
+    ],
+)  # fmt: skip
+RATELIMIT_IP_META_KEY = "core.ratelimits.client_ip"
 
 # --- API --------------------------------------------------------------------------------
 

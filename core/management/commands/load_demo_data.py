@@ -1,4 +1,4 @@
-"""Demo data for `make run`: one user per staff role, a citizen, and the legal pages.
+"""Demo data for `make run`: a user per role, the legal pages, regions and petitions.
 
 Idempotent: running it again changes nothing and prints the same logins.
 """
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from accounts.roles import Role, group_name, sync_roles
+from petitions.demo import load_demo_petitions
 
 DEMO_PASSWORD = "agora-demo-2026"  # noqa: S105 - published on purpose: demo accounts only
 
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             if role is Role.ADMINISTRATOR and not user.is_superuser:
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
+        call_command("load_regions", stdout=self.stdout)
+        created = load_demo_petitions(
+            creator=User.objects.get(email="citizen@agora.example"),
+            moderator=User.objects.get(email="moderator@agora.example"),
+        )
+        self.stdout.write(f"demo petitions: {created or 'already loaded'}")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for email, _name, role in DEMO_USERS:

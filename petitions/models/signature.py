@@ -1,0 +1,93 @@
+"""A signature: personal data held for one petition, counted once confirmed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models.petition import Petition, new_token
+from petitions.models.places import Region
+
+
+class Signature(models.Model):
+    """One person's signature on one petition.
+
+    ``email_normalised`` (case folded, and the dots and plus parts a provider ignores taken
+    out) is unique per petition in the database. ``counted`` says whether the counting task
+    has folded this row into the petition's stored counts; the task reconciles every row
+    whose ``counted`` disagrees with ``state == confirmed``.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for email confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        INVALIDATED = "invalidated", _("Invalidated")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Website")
+        API = "api", _("API")
+        PAPER = "paper", _("Paper")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email address"), max_length=254)
+    email_normalised = models.CharField(max_length=254)
+    country = models.CharField(_("country"), max_length=2)
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signatures",
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PENDING
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    wants_updates = models.BooleanField(_("hear back about this petition"), default=False)
+    listed_publicly = models.BooleanField(_("listed publicly"), default=False)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
+    is_supporter = models.BooleanField(_("early supporter"), default=False)
+    confirmation_emails_sent = models.PositiveSmallIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    counted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("signed"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_normalised"], name="petitions_one_signature_per_email"
+            ),
+        ]
+        indexes = [
+            # The counting task's two scans stay small however many rows exist.
+            models.Index(
+                fields=["id"],
+                name="signature_to_count",
+                condition=Q(state="confirmed", counted=False),
+            ),
+            models.Index(
+                fields=["id"],
+                name="signature_to_uncount",
+                condition=Q(counted=True) & ~Q(state="confirmed"),
+            ),
+            models.Index(fields=["petition", "state"], name="signature_petition_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} on petition {self.petition_id}"
