@@ -6,8 +6,8 @@ into a JSON error. A domain error never becomes a 500.
 
 from __future__ import annotations
 
-from django_stubs_ext import StrOrPromise
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):

@@ -56,8 +56,14 @@ def _to_creator(name: str, petition: Petition, **context: Any) -> None:
     creator = petition.creator
     if creator is None or not creator.notify_petition_updates:
         return
-    _send(name, creator.email, creator.preferred_language, creator=creator,
-          **_petition_context(petition), **context)  # fmt: skip
+    _send(
+        name,
+        creator.email,
+        creator.preferred_language,
+        creator=creator,
+        **_petition_context(petition),
+        **context,
+    )
 
 
 def petition_created(petition: Petition) -> None:

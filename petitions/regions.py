@@ -105,10 +105,13 @@ def load_shipped() -> dict[str, LoadReport]:
     """Countries, French régions and départements, US states."""
     load_countries()
     departements = [
-        {**row, "parent_code": row["region_code"],
-         "postcode_prefixes": french_postcode_prefixes(row["code"])}
+        {
+            **row,
+            "parent_code": row["region_code"],
+            "postcode_prefixes": french_postcode_prefixes(row["code"]),
+        }
         for row in _read("fr_departements.csv")
-    ]  # fmt: skip
+    ]
     states = [{**row, "postcode_prefixes": row["zip_prefixes"]} for row in _read("us_states.csv")]
     return {
         FR_REGION: load_csv(_read("fr_regions.csv"), kind=FR_REGION, country="FR"),

@@ -13,6 +13,7 @@ def in_ci() -> bool:
 
 
 def _missing(reason: str) -> NoReturn:
+    __tracebackhide__ = True  # report the test that needed the service, not this line
     if in_ci():
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(reason)
@@ -24,5 +25,6 @@ def require(condition: bool, reason: str) -> None:
     A service the integration tests need (PostgreSQL, Redis, Chromium) may be missing on a
     laptop, but in CI its absence is a broken pipeline, never a quiet skip.
     """
+    __tracebackhide__ = True
     if not condition:
         _missing(reason)

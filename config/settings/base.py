@@ -288,12 +288,30 @@ AGORA_SIGNING_RATE_PER_DOMAIN = env("SIGNING_RATE_PER_DOMAIN", default="200/h")
 AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
     "SIGNING_DOMAIN_ALLOWLIST",
     default=[
-        "gmail.com", "googlemail.com", "outlook.com", "outlook.fr", "hotmail.com",
-        "hotmail.fr", "live.com", "live.fr", "yahoo.com", "yahoo.fr", "icloud.com",
-        "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net", "gmx.fr", "gmx.com",
-        "proton.me", "protonmail.com", "aol.com", "bbox.fr",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "outlook.fr",
+        "hotmail.com",
+        "hotmail.fr",
+        "live.com",
+        "live.fr",
+        "yahoo.com",
+        "yahoo.fr",
+        "icloud.com",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "sfr.fr",
+        "laposte.net",
+        "gmx.fr",
+        "gmx.com",
+        "proton.me",
+        "protonmail.com",
+        "aol.com",
+        "bbox.fr",
     ],
-)  # fmt: skip
+)
 RATELIMIT_IP_META_KEY = "core.ratelimits.client_ip"
 
 # --- API --------------------------------------------------------------------------------

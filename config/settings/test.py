@@ -1,6 +1,7 @@
 """The test suite. Uses DATABASE_URL and REDIS_URL when CI provides them."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
@@ -43,11 +44,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Apart from var/broker, so a developer's running `make run` worker never eats test tasks;
-    # the integration tests' worker is given this folder through CELERY_FILESYSTEM_DIR.
-    _broker_dir = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / f"{_run}-broker")))
+    # in the temporary folder, as every run creates it (config.celery.ensure_broker_folders).
+    # The integration tests' worker is given this folder through CELERY_FILESYSTEM_DIR.
+    _default_broker_dir = Path(tempfile.gettempdir()) / f"agora-{_run}-broker"
+    _broker_dir = Path(env("CELERY_FILESYSTEM_DIR", default=str(_default_broker_dir)))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "messages"),
         "data_folder_out": str(_broker_dir / "messages"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+
+# WhiteNoise looks for collected files here; an empty folder keeps it from warning.
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)

@@ -50,10 +50,9 @@ def approve_petition(petition: Petition, *, actor: Any) -> Petition:
         response_territory=response.territory.to_json() if response.territory else None,
         consideration_threshold=consideration.signatures if consideration else None,
         consideration_territory=(
-            consideration.territory.to_json() if consideration and consideration.territory
-            else None
+            consideration.territory.to_json() if consideration and consideration.territory else None
         ),
-    )  # fmt: skip
+    )
     record_event(
         "petition.opened",
         actor=actor,

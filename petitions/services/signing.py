@@ -104,9 +104,15 @@ def sign_petition(
 
 
 def sign_as_user(
-    petition: Petition, user: Any, *, country: str, postcode: str, wants_updates: bool,
-    listed_publicly: bool, ip_address: str | None = None,
-) -> Outcome:  # fmt: skip
+    petition: Petition,
+    user: Any,
+    *,
+    country: str,
+    postcode: str,
+    wants_updates: bool,
+    listed_publicly: bool,
+    ip_address: str | None = None,
+) -> Outcome:
     """One-click signing for a signed-in person whose address is verified: confirmed at once."""
     from allauth.account.models import EmailAddress
 
@@ -134,9 +140,14 @@ def sign_as_user(
     try:
         with transaction.atomic():
             _create(
-                petition, details, normalised, False, user,
-                state=Signature.State.CONFIRMED, confirmed_at=timezone.now(),
-            )  # fmt: skip
+                petition,
+                details,
+                normalised,
+                False,
+                user,
+                state=Signature.State.CONFIRMED,
+                confirmed_at=timezone.now(),
+            )
     except IntegrityError:  # a concurrent click: the first one signed
         return _signed_again(
             Signature.objects.get(petition=petition, email_normalised=normalised), details

@@ -62,3 +62,35 @@ def test_delete_account_removes_the_person_and_keeps_an_anonymous_trace():
     assert deleted.data == {"user_id": user_id, "by_self": True}
     # Earlier events stay, no longer linked to the person.
     assert AuditEvent.objects.get(action="account.preferences_changed").actor is None
+
+
+def test_export_includes_my_petitions_and_signatures():
+    from tests.petitions.conftest import make_petition, make_signature
+
+    user = UserFactory(email="me@example.org")
+    mine = make_petition(creator=user, title="Mine")
+    signed = make_petition(title="Signed")
+    make_signature(signed, "ME@example.org", postcode="69001")
+    make_signature(signed, "other@example.org")
+    data = services.export_personal_data(user)
+    assert [p["title"] for p in data["petitions_created"]] == [mine.title]
+    assert [(s["petition_title"], s["postcode"]) for s in data["signatures"]] == [
+        ("Signed", "69001")
+    ]
+
+
+def test_deleting_an_account_anonymises_its_signatures_but_keeps_them_counted():
+    from petitions.models import Signature
+    from tests.petitions.conftest import make_petition, make_signature
+
+    user = UserFactory(email="me@example.org")
+    petition = make_petition()
+    mine = make_signature(petition, "me@example.org", user=user, ip_address="192.0.2.1")
+    other = make_signature(petition, "other@example.org")
+    services.delete_account(user, actor=user)
+    mine.refresh_from_db()
+    assert (mine.name, mine.email, mine.postcode, mine.ip_address) == ("", "", "", None)
+    assert mine.email_normalised == f"deleted-{mine.pk}"
+    assert mine.state == Signature.State.CONFIRMED
+    other.refresh_from_db()
+    assert other.email == "other@example.org"

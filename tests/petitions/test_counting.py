@@ -26,12 +26,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def places():
     france = Country.objects.create(code="FR", name_en="France", name_fr="France")
-    idf = Region.objects.create(kind="fr-region", code="11", name="Île-de-France",
-                                country=france, population=12_000_000)  # fmt: skip
-    paris = Region.objects.create(kind="fr-departement", code="75", name="Paris",
-                                  country=france, parent=idf, population=2_100_000)  # fmt: skip
-    lyon = Region.objects.create(kind="fr-departement", code="69", name="Rhône",
-                                 country=france, population=1_900_000)  # fmt: skip
+    idf = Region.objects.create(
+        kind="fr-region", code="11", name="Île-de-France", country=france, population=12_000_000
+    )
+    paris = Region.objects.create(
+        kind="fr-departement",
+        code="75",
+        name="Paris",
+        country=france,
+        parent=idf,
+        population=2_100_000,
+    )
+    lyon = Region.objects.create(
+        kind="fr-departement", code="69", name="Rhône", country=france, population=1_900_000
+    )
     PostcodePrefix.objects.create(country=france, prefix="75", region=paris)
     return {"idf": idf, "paris": paris, "lyon": lyon}
 
@@ -124,8 +132,7 @@ def test_the_consideration_threshold_waits_for_its_territory_condition(places):
 
 def test_a_territory_rule_on_countries_uses_country_counts_and_populations():
     Country.objects.create(code="MT", name_en="Malta", name_fr="Malte", population=500_000)
-    Country.objects.create(code="DE", name_en="Germany", name_fr="Allemagne",
-                           population=84_000_000)  # fmt: skip
+    Country.objects.create(code="DE", name_en="Germany", name_fr="Allemagne", population=84_000_000)
     rule = TerritoryRule("country", min_regions=2, min_signatures=1, per_100k=True).to_json()
     petition = make_petition(response_threshold=6, response_territory=rule)
     for n in range(5):

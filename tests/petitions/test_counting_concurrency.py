@@ -46,7 +46,7 @@ def test_many_threads_confirming_while_counting_leave_exact_counts_and_one_claim
             postcode="75011",
             language="fr",
             token=f"token-{n}",
-        )  # fmt: skip
+        )
         for n in range(SIGNERS)
     )
     tokens = [f"token-{n}" for n in range(SIGNERS)]
@@ -80,11 +80,13 @@ def test_many_threads_confirming_while_counting_leave_exact_counts_and_one_claim
 
 def test_the_same_address_signing_from_many_threads_at_once_makes_one_signature():
     petition = make_petition()
-    details = SignatureDetails(name="Racer", email="Race.r+1@gmail.com", country="FR",
-                               postcode="75011", language="fr")  # fmt: skip
+    details = SignatureDetails(
+        name="Racer", email="Race.r+1@gmail.com", country="FR", postcode="75011", language="fr"
+    )
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        outcomes = list(pool.map(lambda _: _in_thread(sign_petition, petition, details),
-                                 range(THREADS * 2)))  # fmt: skip
+        outcomes = list(
+            pool.map(lambda _: _in_thread(sign_petition, petition, details), range(THREADS * 2))
+        )
     assert (
         Signature.objects.filter(email_normalised=normalise_email("racer@gmail.com")).count() == 1
     )

@@ -71,8 +71,9 @@ def test_enough_confirmed_supporters_send_the_petition_to_moderation(settings):
         postcode="75011",
     )
     for n in range(2):
-        details = SignatureDetails(name="S", email=f"s{n}@example.org", country="FR",
-                                   postcode="75011", language="en")  # fmt: skip
+        details = SignatureDetails(
+            name="S", email=f"s{n}@example.org", country="FR", postcode="75011", language="en"
+        )
         sign_petition(petition, details, as_supporter=True)
     tokens = list(Signature.objects.filter(is_supporter=True).values_list("token", flat=True))
     confirm_signature(tokens[0])

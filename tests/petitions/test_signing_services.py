@@ -20,8 +20,14 @@ pytestmark = pytest.mark.django_db
 
 
 def details(email="signer@example.org", **overrides):
-    values = {"name": "Sam Signer", "email": email, "country": "FR", "postcode": "75011",
-              "language": "fr", "wants_updates": True}  # fmt: skip
+    values = {
+        "name": "Sam Signer",
+        "email": email,
+        "country": "FR",
+        "postcode": "75011",
+        "language": "fr",
+        "wants_updates": True,
+    }
     values.update(overrides)
     return SignatureDetails(**values)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from petitions.thresholds import Threshold, TerritoryRule
+from petitions.thresholds import TerritoryRule, Threshold
 
 
 def test_uk_parliament_response_at_10000_and_debate_at_100000():
@@ -29,7 +29,7 @@ def test_french_national_assembly_needs_500000_from_at_least_30_departements():
     assert not rule.is_met(500_000, _departements(29))
     assert not rule.is_met(499_999, _departements(101))
     # A département counts from one signature; one without any is simply absent.
-    assert not rule.is_met(500_000, _departements(29) + [(0, 600_000)])
+    assert not rule.is_met(500_000, [*_departements(29), (0, 600_000)])
 
 
 # Rough populations (millions) of eight member states; the ECI minimum in each is

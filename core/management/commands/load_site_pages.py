@@ -31,8 +31,12 @@ class Command(BaseCommand):
         for slug in Page.Slug.values:
             title_en, body_en = read_page(slug, "en")
             title_fr, body_fr = read_page(slug, "fr")
-            values = {"title_en": title_en, "body_en": body_en, "title_fr": title_fr,
-                      "body_fr": body_fr}  # fmt: skip
+            values = {
+                "title_en": title_en,
+                "body_en": body_en,
+                "title_fr": title_fr,
+                "body_fr": body_fr,
+            }
             if overwrite:
                 _page, created = Page.objects.update_or_create(slug=slug, defaults=values)
             else:
