@@ -28,3 +28,13 @@ def require(condition: bool, reason: str) -> None:
     __tracebackhide__ = True
     if not condition:
         _missing(reason)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: rate-limit counters, postcode tables, locks."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

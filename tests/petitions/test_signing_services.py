@@ -69,7 +69,7 @@ def test_signing_twice_with_the_same_normalised_email_counts_once(petition, send
     assert second is Outcome.ALREADY_SIGNED_NOTICE_SENT
     assert Signature.objects.count() == 1
     assert len(mail.outbox) == 2
-    assert mail.outbox[1].to == ["janedoe@GMAIL.com"]  # the notice goes to the address typed
+    assert mail.outbox[1].to == ["Jane.Doe+x@gmail.com"]  # the notice goes to the confirmed address
 
 
 def test_signing_again_while_pending_resends_the_confirmation(petition, send_mail_now):
