@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -19,6 +20,9 @@ from petitions.models import Petition, Signature
 from petitions.places import region_id_for
 
 
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
 @dataclass(frozen=True)
 class PetitionText:
     title: str
@@ -33,14 +37,21 @@ def create_petition(text: PetitionText, *, actor: Any, country: str, postcode: s
     """Create a petition collecting supporters, with its creator's own signature.
 
     The creator must have a verified address (their signature is confirmed by it). The
-    creator is emailed the private link to share with supporters, after commit.
+    creator is emailed the private link to share with supporters, after commit. The same
+    title from the same creator within DOUBLE_SUBMIT_WINDOW returns the earlier petition.
     """
     if not EmailAddress.objects.filter(
         user=actor, email__iexact=actor.email, verified=True
     ).exists():
         raise NotAllowed(_("Please verify your email address before creating a petition."))
+    title = " ".join(text.title.split())
+    recent = Petition.objects.filter(
+        creator=actor, title=title, created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW
+    ).first()
+    if recent is not None:
+        return recent  # a double click on "Create petition": the first one stands
     petition = Petition.objects.create(
-        title=" ".join(text.title.split()),
+        title=title,
         summary=text.summary.strip(),
         details=text.details.strip(),
         language=text.language,

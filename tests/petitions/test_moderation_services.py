@@ -173,3 +173,12 @@ def test_removing_is_final(moderator):
     assert petition.state == Petition.State.REMOVED
     with pytest.raises(InvalidTransition):
         restore_petition(petition, actor=moderator)
+
+
+def test_a_double_click_on_create_makes_one_petition():
+    creator = UserFactory()
+    text = PetitionText(title="More trees", summary="Shade.", details="", language="en")
+    first = create_petition(text, actor=creator, country="FR", postcode="75011")
+    second = create_petition(text, actor=creator, country="FR", postcode="75011")
+    assert first.pk == second.pk
+    assert Petition.objects.count() == 1
