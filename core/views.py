@@ -9,10 +9,12 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from core.markdown import render_markdown
 from core.models import Page
+from petitions.selectors import home_sections
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """The front page: what the site is for, and the petitions to look at first."""
+    return render(request, "core/home.html", {"sections": home_sections()})
 
 
 def page(request: HttpRequest, slug: str) -> HttpResponse:

@@ -19,7 +19,6 @@ from petitions.identity import normalise_email
 from petitions.models import Petition, Signature
 from petitions.places import region_id_for
 
-
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 

@@ -1,0 +1,126 @@
+"""Signing forms: the full form anyone can fill in, and the one-click form for signed-in
+people with a verified address. Both only validate; the signing service decides.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from petitions.selectors import country_choices
+
+POSTCODE_MAX = 12
+# Countries whose postcode places the signature in a region, and so is required.
+POSTCODE_FORMATS: dict[str, tuple[re.Pattern[str], StrOrPromise]] = {
+    "FR": (re.compile(r"^\d{5}$"), _("Enter a French postcode of 5 digits, like 75001.")),
+    "US": (
+        re.compile(r"^\d{5}(-\d{4})?$"),
+        _("Enter a ZIP code of 5 digits, like 20500, or ZIP+4, like 20500-0003."),
+    ),
+}
+
+
+def default_country(language: str | None) -> str:
+    return "FR" if language == "fr" else ""
+
+
+class PlaceMixin(forms.Form):
+    """Country and postcode, checked together: the postcode rule depends on the country."""
+
+    country = forms.ChoiceField(
+        label=_("Country"),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=POSTCODE_MAX,
+        required=False,
+        help_text=_("Required in France and the United States: it shows where support comes from."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "class": "input--short"}),
+    )
+
+    def _init_country(self, language: str | None) -> None:
+        field = cast(forms.ChoiceField, self.fields["country"])
+        field.choices = [("", _("Choose a country")), *country_choices()]
+        if not self.is_bound and not self.initial.get("country"):
+            self.initial["country"] = default_country(language)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        country = cleaned.get("country", "")
+        postcode = " ".join(str(cleaned.get("postcode", "")).split()).upper()
+        rule = POSTCODE_FORMATS.get(country)
+        if rule is not None:
+            pattern, message = rule
+            compact = postcode.replace(" ", "")
+            if not compact:
+                self.add_error("postcode", _("Enter your postcode."))
+            elif not pattern.match(compact):
+                self.add_error("postcode", message)
+            else:
+                postcode = compact
+        cleaned["postcode"] = postcode
+        return cleaned
+
+
+class SignatureForm(PlaceMixin):
+    """The form anyone fills in to sign (or to support a petition before publication)."""
+
+    field_order = ["name", "email", "country", "postcode", "declaration"]
+
+    name = forms.CharField(
+        label=_("Full name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("We send you a link to confirm your signature. It is never published."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    declaration = forms.BooleanField(
+        label=_(
+            "I confirm that the information above is correct and that I support this petition."
+        ),
+        error_messages={"required": _("Confirm that you support this petition to sign it.")},
+    )
+    wants_updates = forms.BooleanField(
+        label=_("Email me when the government responds"),
+        required=False,
+    )
+    listed_publicly = forms.BooleanField(
+        label=_("Show my name in the public list of signers"),
+        required=False,
+        help_text=_("Your email address and postcode are never shown."),
+    )
+
+    def __init__(self, *args: Any, language: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_country(language)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+
+class OneClickSignatureForm(PlaceMixin):
+    """Signing as the signed-in person: their name and verified address are known."""
+
+    one_click = forms.CharField(widget=forms.HiddenInput, initial="1")
+    wants_updates = forms.BooleanField(
+        label=_("Email me when the government responds"),
+        required=False,
+    )
+    listed_publicly = forms.BooleanField(
+        label=_("Show my name in the public list of signers"),
+        required=False,
+        help_text=_("Your email address and postcode are never shown."),
+    )
+
+    def __init__(self, *args: Any, language: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_country(language)
