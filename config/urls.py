@@ -16,5 +16,7 @@ urlpatterns = [
     path("staff/admin/", admin.site.urls),
     path("staff/moderation/", include("petitions.staff_urls")),
     path("staff/", include("accounts.staff_urls")),
+    path("staff/", include("responses.backoffice_urls")),
+    path("", include("responses.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

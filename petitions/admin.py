@@ -7,43 +7,16 @@ Petitions and signatures are not here on purpose: they change only through the s
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import AdministeredAdmin
 from petitions.models import Country, Region, SigningPause, ThresholdPolicy, Topic
-
-ADMINISTER = "accounts.administer_site"
-
-M = TypeVar("M", bound=models.Model)
-
-
-class AdministeredAdmin(admin.ModelAdmin[M]):
-    """Open to the administrator role (``accounts.administer_site``) as well as to people
-    holding the model's own permissions, so the role's group needs no per-model grants."""
-
-    def _administers(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.has_perm(ADMINISTER)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._administers(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._administers(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._administers(request) or super().has_add_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._administers(request) or super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._administers(request) or super().has_delete_permission(request, obj)
 
 
 @admin.register(Topic)

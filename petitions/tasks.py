@@ -46,10 +46,8 @@ def announce_threshold(petition_id: int, threshold: str) -> None:
 
 
 @shared_task
-def route_petition(petition_id: int, threshold: str) -> None:
-    """Enqueued once, after commit, when a threshold crossing is claimed.
+def route_petition(petition_id: int, threshold: str) -> int:
+    """Enqueued once, after commit, when a threshold crossing is claimed; idempotent."""
+    from responses.services.routing import route_petition as route
 
-    Routing to departments arrives with the departments issue, which gives this task its
-    body; until then the claim's audit event and the creator's email are the record.
-    """
-    logger.info("Petition %s reached its %s threshold; routing pending", petition_id, threshold)
+    return len(route(petition_id, threshold))

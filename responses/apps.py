@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ResponsesConfig(AppConfig):
-    """Departments, routing and official responses (models arrive with the responses issue)."""
+    """Departments, routing, official responses and their delivery to signers."""
 
     name = "responses"
     verbose_name = _("Responses")

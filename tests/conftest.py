@@ -38,3 +38,19 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def moderator(db):
+    from accounts.roles import Role
+    from tests.factories import staff_user
+
+    return staff_user(Role.MODERATOR)
+
+
+@pytest.fixture
+def administrator(db):
+    from accounts.roles import Role
+    from tests.factories import staff_user
+
+    return staff_user(Role.ADMINISTRATOR)

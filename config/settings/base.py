@@ -247,6 +247,11 @@ CELERY_TASK_ROUTES = {
     "petitions.tasks.close_expired_petitions": {"queue": "default"},
     "petitions.tasks.route_petition": {"queue": "default"},
     "petitions.tasks.announce_threshold": {"queue": "mail"},
+    "responses.tasks.fan_out_mailing": {"queue": "mail"},
+    "responses.tasks.send_mailing": {"queue": "mail"},
+    "responses.tasks.resume_mailings": {"queue": "mail"},
+    "responses.tasks.send_deadline_reminders": {"queue": "default"},
+    "responses.tasks.publish_scheduled_responses": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The worker's heartbeat lets /health/ and operators see that the workflow runs.
@@ -264,6 +269,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "close-expired-petitions": {
         "task": "petitions.tasks.close_expired_petitions",
         "schedule": crontab(minute="*/5"),
+    },
+    "resume-mailings": {"task": "responses.tasks.resume_mailings", "schedule": 60.0},
+    "publish-scheduled-responses": {
+        "task": "responses.tasks.publish_scheduled_responses",
+        "schedule": 60.0,
+    },
+    "send-deadline-reminders": {
+        "task": "responses.tasks.send_deadline_reminders",
+        "schedule": crontab(minute=5),
     },
     "clear-expired-sessions": {
         "task": "core.tasks.clear_expired_sessions",
@@ -313,6 +327,8 @@ AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
     ],
 )
 RATELIMIT_IP_META_KEY = "core.ratelimits.client_ip"
+AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
+AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
 
 # --- API --------------------------------------------------------------------------------
 

@@ -122,6 +122,10 @@ class Petition(models.Model):
     response_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     consideration_threshold_reached_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # Claimed once by responses.services.routing.route_petition (conditional UPDATE).
+    response_routed_at = models.DateTimeField(null=True, blank=True)
+    consideration_routed_at = models.DateTimeField(null=True, blank=True)
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
 
     # Written only by the counting task (never per signature): see petitions.services.counting.
     signature_count = models.PositiveIntegerField(_("signatures"), default=0, db_index=True)

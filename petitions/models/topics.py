@@ -11,6 +11,15 @@ class Topic(models.Model):
     slug = models.SlugField(_("address"), max_length=60, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=100)
     name_fr = models.CharField(_("name (French)"), max_length=100)
+    lead_department = models.ForeignKey(
+        "responses.Department",
+        verbose_name=_("lead department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_topics",
+        help_text=_("Petitions on this topic are routed to this department first."),
+    )
 
     class Meta:
         verbose_name = _("topic")

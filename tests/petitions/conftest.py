@@ -8,20 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts.roles import Role
 from petitions.identity import normalise_email
 from petitions.models import Country, Petition, Signature
-from tests.factories import UserFactory, staff_user
-
-
-@pytest.fixture
-def moderator():
-    return staff_user(Role.MODERATOR)
-
-
-@pytest.fixture
-def administrator():
-    return staff_user(Role.ADMINISTRATOR)
+from tests.factories import UserFactory
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import User
 from accounts.roles import Role, group_name, sync_roles
 from petitions.demo import load_demo_petitions
+from responses.demo import load_demo_departments, load_demo_responses
 
 DEMO_PASSWORD = "agora-demo-2026"  # noqa: S105 - published on purpose: demo accounts only
 
@@ -50,11 +51,14 @@ class Command(BaseCommand):
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
         call_command("load_regions", stdout=self.stdout)
+        users = {user.email: user for user in User.objects.filter(email__endswith="@agora.example")}
         created = load_demo_petitions(
-            creator=User.objects.get(email="citizen@agora.example"),
-            moderator=User.objects.get(email="moderator@agora.example"),
+            creator=users["citizen@agora.example"], moderator=users["moderator@agora.example"]
         )
         self.stdout.write(f"demo petitions: {created or 'already loaded'}")
+        load_demo_departments(users)
+        routed = load_demo_responses(users)
+        self.stdout.write(f"demo departments and responses: {routed or 'already loaded'}")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for email, _name, role in DEMO_USERS:

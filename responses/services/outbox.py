@@ -1,0 +1,288 @@
+"""Delivering a mailing to every signer who asked: exactly once, resumable, fast.
+
+1. ``fan_out`` inserts one OutboxMessage per recipient in batches, in signature-id order,
+   remembering its cursor on the Mailing; the (mailing, address) uniqueness makes a
+   repeated batch harmless. A killed fan-out resumes from the cursor.
+2. ``send_batch`` claims up to N pending rows with a conditional UPDATE (a token and a
+   lease), renders the message once per language, sends the batch over ONE SMTP
+   connection, and marks each row sent right after the server accepted it. A claim whose
+   worker died expires with its lease and is taken over, so nothing is missed; a row is
+   marked sent within microseconds of the server's acceptance, so a kill in between is the
+   only way to send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from core.markdown import render_markdown
+from petitions.models import Petition, Signature
+from responses.models import Mailing, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+FANOUT_BATCH = 5000
+SEND_BATCH = 500
+LEASE = timedelta(minutes=5)
+UNSUBSCRIBE_SALT = "agora.unsubscribe"
+PLACEHOLDER = "https://agora.invalid/unsubscribe-placeholder/"
+
+# A temporary refusal: try again later. Anything 5xx is permanent for that recipient.
+TRANSIENT = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class TransientMailError(Exception):
+    """The SMTP server is unavailable for now; the rows go back to the queue."""
+
+
+# --- Fan-out ---------------------------------------------------------------------------------
+
+
+def recipients(petition: Petition) -> QuerySet[Signature]:
+    """Confirmed signers who asked to hear back, and always the creator and supporters."""
+    wanted = Q(wants_updates=True) | Q(is_supporter=True)
+    if petition.creator_id:
+        wanted |= Q(user_id=petition.creator_id)
+    return Signature.objects.filter(petition=petition, state=Signature.State.CONFIRMED).filter(
+        wanted
+    )
+
+
+def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
+    """Create the outbox rows of a mailing; returns how many were added. Idempotent."""
+    mailing = Mailing.objects.select_related("petition").get(pk=mailing_id)
+    added = 0
+    while mailing.fanned_out_at is None:
+        with transaction.atomic():
+            rows = list(
+                recipients(mailing.petition)
+                .filter(id__gt=mailing.fanout_cursor)
+                .order_by("id")
+                .values("id", "email", "email_normalised", "language")[:batch]
+            )
+            if not rows:
+                mailing.fanned_out_at = timezone.now()
+                Mailing.objects.filter(pk=mailing.pk).update(fanned_out_at=mailing.fanned_out_at)
+                break
+            before = OutboxMessage.objects.filter(mailing_id=mailing.pk).count()
+            OutboxMessage.objects.bulk_create(
+                [
+                    OutboxMessage(
+                        mailing_id=mailing.pk,
+                        signature_id=row["id"],
+                        email=row["email"],
+                        email_normalised=row["email_normalised"],
+                        language=row["language"],
+                    )
+                    for row in rows
+                    if row["email"]  # anonymised signatures have no address any more
+                ],
+                ignore_conflicts=True,
+            )
+            added += OutboxMessage.objects.filter(mailing_id=mailing.pk).count() - before
+            mailing.fanout_cursor = rows[-1]["id"]
+            Mailing.objects.filter(pk=mailing.pk).update(fanout_cursor=mailing.fanout_cursor)
+    return added
+
+
+# --- Sending ---------------------------------------------------------------------------------
+
+
+def claim(mailing_id: int, *, size: int = SEND_BATCH) -> list[OutboxMessage]:
+    """Take up to ``size`` pending rows nobody holds (or whose holder's lease ran out)."""
+    now = timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    candidates = OutboxMessage.objects.filter(
+        mailing_id=mailing_id, state=OutboxMessage.State.PENDING
+    )
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        query = candidates.filter(free).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            query = query.select_for_update(skip_locked=True)
+        ids = list(query.values_list("id", flat=True)[:size])
+        # The conditional UPDATE is the claim: of two senders, only one changes each row.
+        candidates.filter(free, pk__in=ids).update(claimed_until=now + LEASE, claim_token=token)
+    return list(OutboxMessage.objects.filter(claim_token=token).order_by("id"))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(mailing: Mailing, language: str) -> Rendered:
+    """The mailing's message in one language, with a placeholder for the unsubscribe link."""
+    petition, response = mailing.petition, mailing.response
+    context: dict[str, Any] = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "petition": petition,
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+        "response": response,
+        "response_html": render_markdown(response.body) if response else "",
+        "response_url": f"{settings.SITE_URL}{response.get_absolute_url()}" if response else "",
+        "debate": getattr(petition, "debate", None),
+        "unsubscribe_url": PLACEHOLDER,
+    }
+    prefix = f"emails/responses/signer_{mailing.kind}"
+    with translation.override(language):
+        return Rendered(
+            subject=" ".join(render_to_string(f"{prefix}_subject.txt", context).split()),
+            text=render_to_string(f"{prefix}.txt", context),
+            html=render_to_string(f"{prefix}.html", context),
+        )
+
+
+def unsubscribe_url(signature_id: int | None) -> str:
+    token = signing.dumps(signature_id, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.SITE_URL}{reverse('responses:unsubscribe', args=[token])}"
+
+
+def _message(
+    mailing: Mailing, row: OutboxMessage, rendered: Rendered, smtp: Any
+) -> EmailMultiAlternatives:
+    url = unsubscribe_url(row.signature_id)
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text.replace(PLACEHOLDER, url),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.email],
+        connection=smtp,
+        headers={
+            # RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this URL.
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Agora-Outbox": f"{mailing.pk}:{row.pk}",
+        },
+    )
+    message.attach_alternative(rendered.html.replace(PLACEHOLDER, url), "text/html")
+    return message
+
+
+def send_batch(mailing_id: int, *, size: int = SEND_BATCH) -> int:
+    """Claim and send one batch over one SMTP connection; returns rows handled (0: none left).
+
+    Raises TransientMailError when the server is unavailable; the unsent rows of the batch
+    are released at once so a retry (or another worker) takes them.
+    """
+    rows = claim(mailing_id, size=size)
+    if not rows:
+        _finish_if_done(mailing_id)
+        return 0
+    mailing = Mailing.objects.select_related("petition", "response").get(pk=mailing_id)
+    rendered: dict[str, Rendered] = {}
+    handled: set[int] = set()
+    smtp = get_connection()
+    try:
+        smtp.open()
+        for row in rows:
+            if row.language not in rendered:
+                rendered[row.language] = render(mailing, row.language)
+            _send_one(mailing, row, rendered[row.language], smtp)
+            handled.add(row.pk)
+    except (TransientMailError, *TRANSIENT) as error:
+        _release([row for row in rows if row.pk not in handled])
+        raise TransientMailError(str(error)) from error
+    finally:
+        smtp.close()
+    return len(rows)
+
+
+def _send_one(mailing: Mailing, row: OutboxMessage, rendered: Rendered, smtp: Any) -> None:
+    """Send one message and record what happened to it, right away."""
+    try:
+        _message(mailing, row, rendered, smtp).send()
+    except smtplib.SMTPRecipientsRefused as refused:
+        _fail(row, str(refused.recipients))
+        return
+    except smtplib.SMTPResponseException as error:
+        if error.smtp_code < 500:
+            raise TransientMailError(str(error)) from error
+        _fail(row, f"{error.smtp_code} {error.smtp_error!r}")
+        return
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=OutboxMessage.State.SENT, sent_at=timezone.now(), claim_token=""
+    )
+
+
+def _fail(row: OutboxMessage, error: str) -> None:
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=OutboxMessage.State.FAILED,
+        error=error[:300],
+        attempts=row.attempts + 1,
+        claim_token="",
+    )
+    logger.warning("Outbox %s refused for good: %s", row.pk, error)
+
+
+def _release(rows: list[OutboxMessage]) -> None:
+    OutboxMessage.objects.filter(
+        pk__in=[row.pk for row in rows], state=OutboxMessage.State.PENDING
+    ).update(claimed_until=None, claim_token="")
+
+
+def _finish_if_done(mailing_id: int) -> None:
+    if not OutboxMessage.objects.filter(
+        mailing_id=mailing_id, state=OutboxMessage.State.PENDING
+    ).exists():
+        Mailing.objects.filter(
+            pk=mailing_id, fanned_out_at__isnull=False, finished_at__isnull=True
+        ).update(finished_at=timezone.now())
+
+
+def progress(mailing: Mailing) -> dict[str, int]:
+    """{"total", "sent", "remaining", "failed"} for the back-office and the command."""
+    counts = dict(
+        OutboxMessage.objects.filter(mailing=mailing)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+    pending = counts.get("pending", 0)
+    return {"total": sent + failed + pending, "sent": sent, "remaining": pending, "failed": failed}
+
+
+# --- Unsubscribing --------------------------------------------------------------------------
+
+
+def unsubscribe(token: str) -> Signature | None:
+    """Stop emails about this petition to this signer (RFC 8058 one-click). Idempotent.
+
+    Returns None for a token that was tampered with or points at nothing.
+    """
+    try:
+        signature_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None:
+        return None
+    Signature.objects.filter(pk=signature.pk).update(wants_updates=False)
+    OutboxMessage.objects.filter(signature=signature, state=OutboxMessage.State.PENDING).update(
+        state=OutboxMessage.State.FAILED, error="unsubscribed"
+    )
+    signature.wants_updates = False
+    return signature
