@@ -329,6 +329,8 @@ AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
 RATELIMIT_IP_META_KEY = "core.ratelimits.client_ip"
 AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
 AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
+# A claimed outbox batch whose worker died is taken over after this many seconds.
+AGORA_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 
 # --- API --------------------------------------------------------------------------------
 

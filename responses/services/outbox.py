@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 FANOUT_BATCH = 5000
 SEND_BATCH = 500
-LEASE = timedelta(minutes=5)
 UNSUBSCRIBE_SALT = "agora.unsubscribe"
 PLACEHOLDER = "https://agora.invalid/unsubscribe-placeholder/"
 
@@ -110,6 +109,7 @@ def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
 def claim(mailing_id: int, *, size: int = SEND_BATCH) -> list[OutboxMessage]:
     """Take up to ``size`` pending rows nobody holds (or whose holder's lease ran out)."""
     now = timezone.now()
+    lease = timedelta(seconds=settings.AGORA_OUTBOX_LEASE_SECONDS)
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     candidates = OutboxMessage.objects.filter(
         mailing_id=mailing_id, state=OutboxMessage.State.PENDING
@@ -121,7 +121,7 @@ def claim(mailing_id: int, *, size: int = SEND_BATCH) -> list[OutboxMessage]:
             query = query.select_for_update(skip_locked=True)
         ids = list(query.values_list("id", flat=True)[:size])
         # The conditional UPDATE is the claim: of two senders, only one changes each row.
-        candidates.filter(free, pk__in=ids).update(claimed_until=now + LEASE, claim_token=token)
+        candidates.filter(free, pk__in=ids).update(claimed_until=now + lease, claim_token=token)
     return list(OutboxMessage.objects.filter(claim_token=token).order_by("id"))
 
 
