@@ -64,6 +64,9 @@ class Signature(models.Model):
     created_at = models.DateTimeField(_("signed"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # Set by the one-click unsubscribe link: no more emails about this petition, even to
+    # a creator or a supporter (who otherwise always hear back).
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signature")

@@ -51,6 +51,7 @@ from petitions.services.signing import (
     sign_petition,
     withdraw_signature,
 )
+from responses.public_selectors import petition_response_section
 
 UNPUBLISHED = (
     Petition.State.DRAFT,
@@ -255,6 +256,7 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "over_time": _time_chart(petition),
             "share_links": share_links(petition, url),
             "form": _signing_form(request, petition, None) if petition.is_signable else None,
+            "response_section": petition_response_section(petition),
         }
     return render(request, "petitions/detail.html", context)
 

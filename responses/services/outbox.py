@@ -57,13 +57,14 @@ class TransientMailError(Exception):
 
 
 def recipients(petition: Petition) -> QuerySet[Signature]:
-    """Confirmed signers who asked to hear back, and always the creator and supporters."""
+    """Confirmed signers who asked to hear back, the creator and supporters; never anyone
+    who followed an unsubscribe link."""
     wanted = Q(wants_updates=True) | Q(is_supporter=True)
     if petition.creator_id:
         wanted |= Q(user_id=petition.creator_id)
-    return Signature.objects.filter(petition=petition, state=Signature.State.CONFIRMED).filter(
-        wanted
-    )
+    return Signature.objects.filter(
+        petition=petition, state=Signature.State.CONFIRMED, unsubscribed_at__isnull=True
+    ).filter(wanted)
 
 
 def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
@@ -280,7 +281,9 @@ def unsubscribe(token: str) -> Signature | None:
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
     if signature is None:
         return None
-    Signature.objects.filter(pk=signature.pk).update(wants_updates=False)
+    Signature.objects.filter(pk=signature.pk).update(
+        wants_updates=False, unsubscribed_at=signature.unsubscribed_at or timezone.now()
+    )
     OutboxMessage.objects.filter(signature=signature, state=OutboxMessage.State.PENDING).update(
         state=OutboxMessage.State.FAILED, error="unsubscribed"
     )
