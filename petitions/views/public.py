@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.dateformat import format as format_date
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -34,8 +33,7 @@ from core.errors import DomainError
 from core.markdown import render_markdown
 from core.ratelimits import client_ip
 from core.views import gone
-from petitions import selectors
-from petitions.charts import Bar, Point, bar_chart, cumulative_chart, format_number
+from petitions import figures, selectors
 from petitions.forms.search import PetitionSearchForm
 from petitions.forms.signing import OneClickSignatureForm, SignatureForm
 from petitions.models import Petition, Signature
@@ -146,71 +144,6 @@ def _progress(petition: Petition) -> dict[str, Any] | None:
     return {"target": target, "kind": kind}
 
 
-def _region_charts(petition: Petition) -> list[dict[str, Any]]:
-    tables = selectors.signatures_by_region(petition)
-    sections = []
-    for table in tables:
-        by_count = [
-            Bar(row.name, row.count, format_number(row.count)) for row in table.top_by_count()
-        ]
-        per_100k = [
-            Bar(row.name, row.per_100k or 0, format_number(row.per_100k or 0, 1))
-            for row in table.top_per_100k()
-        ]
-        label = str(table.label)
-        sections.append(
-            {
-                "table": table,
-                "count_chart": bar_chart(
-                    by_count,
-                    chart_id=f"chart-{table.kind}-count",
-                    title=_("%(kind)s with the most signatures") % {"kind": label},
-                    description=_(
-                        "Bar chart of the signatures from the %(n)s %(kind)s with the most "
-                        "signatures. The table below gives every figure."
-                    )
-                    % {"n": len(by_count), "kind": label},
-                ),
-                "rate_chart": bar_chart(
-                    per_100k,
-                    chart_id=f"chart-{table.kind}-rate",
-                    title=_("%(kind)s with the most signatures per 100,000 inhabitants")
-                    % {"kind": label},
-                    description=_(
-                        "Bar chart of the signatures per 100,000 inhabitants of the %(n)s "
-                        "%(kind)s with the highest rate. The table below gives every figure."
-                    )
-                    % {"n": len(per_100k), "kind": label},
-                ),
-            }
-        )
-    return sections
-
-
-def _time_chart(petition: Petition) -> dict[str, Any] | None:
-    days = selectors.signatures_per_day(petition)
-    if not days:
-        return None
-    chart = cumulative_chart(
-        [Point(day.day, day.total) for day in days],
-        chart_id="chart-over-time",
-        title=_("Signatures over time"),
-        description=_(
-            "Area chart of the total number of signatures, day by day, from %(first)s "
-            "(%(first_total)s) to %(last)s (%(last_total)s). The table that follows gives "
-            "every figure."
-        )
-        % {
-            "first": format_date(days[0].day, "j F Y"),
-            "first_total": format_number(days[0].total),
-            "last": format_date(days[-1].day, "j F Y"),
-            "last_total": format_number(days[-1].total),
-        },
-        format_day=lambda day: format_date(day, "j M"),
-    )
-    return {"chart": chart, "days": days}
-
-
 def _signing_form(
     request: HttpRequest, petition: Petition, form: SignatureForm | OneClickSignatureForm | None
 ) -> SignatureForm | OneClickSignatureForm:
@@ -252,8 +185,8 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context |= {
             "details_html": render_markdown(petition.details) if petition.details else "",
             "progress": _progress(petition),
-            "regions": _region_charts(petition),
-            "over_time": _time_chart(petition),
+            "regions": figures.region_charts(petition),
+            "over_time": figures.time_chart(petition),
             "share_links": share_links(petition, url),
             "form": _signing_form(request, petition, None) if petition.is_signable else None,
             "response_section": petition_response_section(petition),
