@@ -13,6 +13,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from petitions.models import Petition
@@ -111,7 +112,7 @@ class PetitionsField(forms.ModelMultipleChoiceField):
         return _("#%(number)s %(title)s (%(count)s signatures)") % {
             "number": obj.pk,
             "title": obj.title,
-            "count": f"{obj.signature_count:,}",
+            "count": number_format(obj.signature_count, force_grouping=True),
         }
 
 

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -583,7 +584,7 @@ def response_publish(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             response,
             _("The response will be published on %(when)s.")
-            % {"when": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
+            % {"when": date_format(timezone.localtime(at), "DATETIME_FORMAT")},
         )
     return _done(
         request,
