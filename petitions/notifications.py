@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from core.mail import queue_message, render_email
-from petitions.models import Petition, Signature
+from petitions.models import Petition
 
 
 def absolute(path: str) -> str:
@@ -26,30 +26,6 @@ def _send(name: str, to: str, language: str, **context: Any) -> None:
 
 def _petition_context(petition: Petition) -> dict[str, Any]:
     return {"petition": petition, "petition_url": absolute(petition.get_absolute_url())}
-
-
-def signature_confirmation(signature: Signature) -> None:
-    petition = signature.petition
-    _send(
-        "signature_confirmation",
-        signature.email,
-        signature.language,
-        signature=signature,
-        confirm_url=absolute(reverse("petitions:confirm", args=[signature.token])),
-        withdraw_url=absolute(reverse("petitions:withdraw", args=[signature.token])),
-        **_petition_context(petition),
-    )
-
-
-def already_signed(signature: Signature, *, language: str) -> None:
-    _send(
-        "already_signed",
-        signature.email,
-        language,
-        signature=signature,
-        withdraw_url=absolute(reverse("petitions:withdraw", args=[signature.token])),
-        **_petition_context(signature.petition),
-    )
 
 
 def _to_creator(name: str, petition: Petition, **context: Any) -> None:

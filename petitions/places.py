@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from django.core.cache import cache
 
@@ -16,8 +17,18 @@ def clean_postcode(postcode: str) -> str:
     return _CLEAN.sub("", postcode.upper())
 
 
+# Per process, for a minute: every signature looks its postcode up, and unpickling the
+# table from the shared cache on each request would cost more than the lookup itself.
+_local: dict[str, tuple[float, dict[str, int]]] = {}
+LOCAL_SECONDS = 60.0
+
+
 def _prefixes(country: str) -> dict[str, int]:
     """{prefix: region id} for one country, cached: the table changes only when loaded."""
+    now = time.monotonic()
+    held = _local.get(country)
+    if held is not None and held[0] > now:
+        return held[1]
     key = f"agora:postcode-prefixes:{country}"
     table: dict[str, int] | None = cache.get(key)
     if table is None:
@@ -25,10 +36,16 @@ def _prefixes(country: str) -> dict[str, int]:
             PostcodePrefix.objects.filter(country_id=country).values_list("prefix", "region_id")
         )
         cache.set(key, table, CACHE_SECONDS)
+    _local[country] = (now + LOCAL_SECONDS, table)
     return table
 
 
-def forget_prefixes(country: str) -> None:
+def forget_prefixes(country: str | None = None) -> None:
+    """Drop the cached tables (of one country, or all from this process)."""
+    if country is None:
+        _local.clear()
+        return
+    _local.pop(country, None)
     cache.delete(f"agora:postcode-prefixes:{country}")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Case,
@@ -255,11 +256,23 @@ def collation_key(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+COUNTRY_CHOICES_KEY = "agora:country-choices:{language}"
+
+
 def country_choices() -> list[tuple[str, str]]:
-    """(code, name) of every country, by name in the current language."""
-    name = "name_fr" if get_language() == "fr" else "name_en"
-    rows = Country.objects.values_list("code", name)
-    return sorted(rows, key=lambda row: collation_key(row[1]))
+    """(code, name) of every country, by name in the current language.
+
+    Cached for an hour: every signing form needs the list, and it changes only when
+    ``load_regions`` runs (which forgets it).
+    """
+    language = "fr" if get_language() == "fr" else "en"
+
+    def build() -> list[tuple[str, str]]:
+        rows = Country.objects.values_list("code", f"name_{language}")
+        return sorted(rows, key=lambda row: collation_key(row[1]))
+
+    choices = cache.get_or_set(COUNTRY_CHOICES_KEY.format(language=language), build, 3600)
+    return choices if choices is not None else build()
 
 
 def running_pause() -> SigningPause | None:

@@ -6,7 +6,8 @@ import logging
 
 from celery import shared_task
 
-from petitions.services import counting, lifecycle
+from petitions.services import counting, lifecycle, signature_mail
+from petitions.services.signature_mail import MailUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,14 @@ def recount_signatures(self) -> int:  # type: ignore[no-untyped-def]
     for correction in corrections:
         logger.warning("Recount correction: %s", correction)
     return len(corrections)
+
+
+@shared_task(
+    autoretry_for=(MailUnavailable,), retry_backoff=10, retry_backoff_max=300, max_retries=None
+)
+def send_signature_emails() -> int:
+    """Confirmation and "already signed" emails that signing marked due (mail queue)."""
+    return signature_mail.send_due()
 
 
 @shared_task

@@ -35,9 +35,13 @@ def _empty_cache():
     """Every test starts with an empty cache: rate-limit counters, postcode tables, locks."""
     from django.core.cache import cache
 
+    from petitions.places import forget_prefixes
+
     cache.clear()
+    forget_prefixes()  # the per-process copy of the postcode tables too
     yield
     cache.clear()
+    forget_prefixes()
 
 
 @pytest.fixture

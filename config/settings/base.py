@@ -247,6 +247,7 @@ CELERY_TASK_ROUTES = {
     "petitions.tasks.close_expired_petitions": {"queue": "default"},
     "petitions.tasks.route_petition": {"queue": "default"},
     "petitions.tasks.announce_threshold": {"queue": "mail"},
+    "petitions.tasks.send_signature_emails": {"queue": "mail"},
     "responses.tasks.fan_out_mailing": {"queue": "mail"},
     "responses.tasks.send_mailing": {"queue": "mail"},
     "responses.tasks.resume_mailings": {"queue": "mail"},
@@ -261,6 +262,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": env.float("COUNT_INTERVAL_SECONDS", default=2.0),
         # A run that waited longer than two intervals is stale: the next one does its work.
         "options": {"expires": 2 * env.float("COUNT_INTERVAL_SECONDS", default=2.0)},
+    },
+    "send-signature-emails": {
+        "task": "petitions.tasks.send_signature_emails",
+        "schedule": 5.0,
+        "options": {"expires": 10.0},
     },
     "recount-signatures": {
         "task": "petitions.tasks.recount_signatures",

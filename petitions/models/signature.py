@@ -26,6 +26,11 @@ class Signature(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         INVALIDATED = "invalidated", _("Invalidated")
 
+    class EmailDue(models.TextChoices):
+        NONE = "", _("Nothing")
+        CONFIRMATION = "confirmation", _("Confirmation link")
+        ALREADY_SIGNED = "already_signed", _("Already signed notice")
+
     class Source(models.TextChoices):
         WEB = "web", _("Website")
         API = "api", _("API")
@@ -59,6 +64,11 @@ class Signature(models.Model):
     )
     is_supporter = models.BooleanField(_("early supporter"), default=False)
     confirmation_emails_sent = models.PositiveSmallIntegerField(default=0)
+    # The signature row is its own email outbox: signing only marks an email as due, and
+    # petitions.services.signature_mail sends the due ones in batches from the mail queue.
+    email_due = models.CharField(max_length=20, choices=EmailDue.choices, blank=True)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_claim_token = models.CharField(max_length=32, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     counted = models.BooleanField(default=False)
     created_at = models.DateTimeField(_("signed"), auto_now_add=True)
@@ -90,6 +100,12 @@ class Signature(models.Model):
                 condition=Q(counted=True) & ~Q(state="confirmed"),
             ),
             models.Index(fields=["petition", "state"], name="signature_petition_state"),
+            models.Index(fields=["id"], name="signature_email_due", condition=~Q(email_due="")),
+            models.Index(
+                fields=["email_claim_token"],
+                name="signature_email_claim",
+                condition=~Q(email_claim_token=""),
+            ),
         ]
 
     def __str__(self) -> str:

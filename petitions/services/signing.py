@@ -12,20 +12,21 @@ writes of a national surge.
 from __future__ import annotations
 
 import enum
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, InvalidTransition
-from petitions import notifications
 from petitions.identity import normalise_email
 from petitions.models import Petition, Signature, SigningPause
 from petitions.places import region_id_for
+from petitions.services import signature_mail
 
 
 class NotSignable(DomainError):
@@ -89,18 +90,16 @@ def sign_petition(
     """
     ensure_signable(petition, as_supporter=as_supporter)
     normalised = normalise_email(details.email)
-    with transaction.atomic():
-        existing = Signature.objects.filter(petition=petition, email_normalised=normalised).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    signature = _create(petition, details, normalised, as_supporter, actor)
-            except IntegrityError:  # the same address, in a concurrent request
-                existing = Signature.objects.get(petition=petition, email_normalised=normalised)
-            else:
-                notifications.signature_confirmation(signature)
-                return Outcome.CONFIRMATION_SENT
+    try:
+        # Insert first: the unique constraint finds repeats. Outside a transaction this is
+        # one round trip; inside one (a caller's), a savepoint keeps it usable.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            _create(petition, details, normalised, as_supporter, actor)
+    except IntegrityError:
+        existing = Signature.objects.get(petition=petition, email_normalised=normalised)
         return _signed_again(existing, details)
+    signature_mail.request_delivery()
+    return Outcome.CONFIRMATION_SENT
 
 
 def sign_as_user(
@@ -179,34 +178,35 @@ def _create(
         is_supporter=as_supporter,
         user=user if getattr(user, "is_authenticated", False) else None,
         confirmation_emails_sent=1,
+        email_due=Signature.EmailDue.CONFIRMATION,
         **extra,
     )
 
 
-def _claim_email(signature: Signature) -> bool:
-    """Count one more email to this address, unless it had its share (conditional UPDATE)."""
+def _claim_email(signature: Signature, due: str) -> bool:
+    """Mark one more email due for this address, unless it had its share (conditional UPDATE)."""
     return bool(
         Signature.objects.filter(
             pk=signature.pk, confirmation_emails_sent__lt=settings.AGORA_MAX_CONFIRMATION_EMAILS
-        ).update(confirmation_emails_sent=F("confirmation_emails_sent") + 1)
+        ).update(confirmation_emails_sent=F("confirmation_emails_sent") + 1, email_due=due)
     )
 
 
 def _signed_again(signature: Signature, details: SignatureDetails) -> Outcome:
     if signature.state == Signature.State.INVALIDATED:
         return Outcome.IGNORED
-    if not _claim_email(signature):
-        return Outcome.EMAIL_LIMIT_REACHED
-    if signature.state == Signature.State.CONFIRMED:
-        notifications.already_signed(signature, language=details.language)
-        return Outcome.ALREADY_SIGNED_NOTICE_SENT
     if signature.state == Signature.State.WITHDRAWN:
         # Signing again after withdrawing: pending once more, confirmed by the same link.
         Signature.objects.filter(pk=signature.pk, state=Signature.State.WITHDRAWN).update(
             state=Signature.State.PENDING, withdrawn_at=None
         )
-    notifications.signature_confirmation(signature)
-    return Outcome.CONFIRMATION_SENT
+        signature.state = Signature.State.PENDING
+    confirmed = signature.state == Signature.State.CONFIRMED
+    due = Signature.EmailDue.ALREADY_SIGNED if confirmed else Signature.EmailDue.CONFIRMATION
+    if not _claim_email(signature, due):
+        return Outcome.EMAIL_LIMIT_REACHED
+    signature_mail.request_delivery()
+    return Outcome.ALREADY_SIGNED_NOTICE_SENT if confirmed else Outcome.CONFIRMATION_SENT
 
 
 def signature_for_token(token: str) -> Signature:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,12 +22,13 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.claims import claim_rows
 from core.markdown import render_markdown
 from petitions.models import Petition, Signature
 from responses.models import Mailing, OutboxMessage
@@ -57,19 +57,32 @@ class TransientMailError(Exception):
 
 
 def recipients(petition: Petition) -> QuerySet[Signature]:
-    """Confirmed signers who asked to hear back, the creator and supporters; never anyone
-    who followed an unsubscribe link."""
-    wanted = Q(wants_updates=True) | Q(is_supporter=True)
-    if petition.creator_id:
-        wanted |= Q(user_id=petition.creator_id)
-    return Signature.objects.filter(
-        petition=petition, state=Signature.State.CONFIRMED, unsubscribed_at__isnull=True
-    ).filter(wanted)
+    """Who hears back: confirmed signers who asked to, supporters, and the creator.
+
+    Account preferences win: a creator who turned off "news about petitions I created", or
+    a signed-in signer who turned off "responses to petitions I signed", is left out; so is
+    anyone who followed an unsubscribe link.
+    """
+    creator = petition.creator
+    creator_wants = Q(pk__in=[])
+    if creator is not None and creator.notify_petition_updates:
+        creator_wants = Q(user_id=creator.pk)
+    wanted = Q(wants_updates=True) | Q(is_supporter=True) | creator_wants
+    declined = Q(user__notify_signed_petition_responses=False) & ~creator_wants
+    if creator is not None and not creator.notify_petition_updates:
+        declined |= Q(user_id=creator.pk)
+    return (
+        Signature.objects.filter(
+            petition=petition, state=Signature.State.CONFIRMED, unsubscribed_at__isnull=True
+        )
+        .filter(wanted)
+        .exclude(declined)
+    )
 
 
 def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
     """Create the outbox rows of a mailing; returns how many were added. Idempotent."""
-    mailing = Mailing.objects.select_related("petition").get(pk=mailing_id)
+    mailing = Mailing.objects.select_related("petition__creator").get(pk=mailing_id)
     added = 0
     while mailing.fanned_out_at is None:
         with transaction.atomic():
@@ -109,21 +122,11 @@ def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
 
 def claim(mailing_id: int, *, size: int = SEND_BATCH) -> list[OutboxMessage]:
     """Take up to ``size`` pending rows nobody holds (or whose holder's lease ran out)."""
-    now = timezone.now()
-    lease = timedelta(seconds=settings.AGORA_OUTBOX_LEASE_SECONDS)
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    candidates = OutboxMessage.objects.filter(
-        mailing_id=mailing_id, state=OutboxMessage.State.PENDING
+    return claim_rows(
+        OutboxMessage.objects.filter(mailing_id=mailing_id, state=OutboxMessage.State.PENDING),
+        size=size,
+        lease=timedelta(seconds=settings.AGORA_OUTBOX_LEASE_SECONDS),
     )
-    token = uuid.uuid4().hex
-    with transaction.atomic():
-        query = candidates.filter(free).order_by("id")
-        if connection.features.has_select_for_update_skip_locked:
-            query = query.select_for_update(skip_locked=True)
-        ids = list(query.values_list("id", flat=True)[:size])
-        # The conditional UPDATE is the claim: of two senders, only one changes each row.
-        candidates.filter(free, pk__in=ids).update(claimed_until=now + lease, claim_token=token)
-    return list(OutboxMessage.objects.filter(claim_token=token).order_by("id"))
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,16 @@ def test_the_unsubscribe_link_stops_updates_for_that_petition_only(mailing):
     assert other.wants_updates
     assert OutboxMessage.objects.get(signature=signature).state == "failed"
     assert outbox.unsubscribe(token + "x") is None
+
+
+def test_account_preferences_decide_for_creators_and_signed_in_signers():
+    creator = UserFactory(email="creator@example.org", notify_petition_updates=False)
+    petition = make_petition(creator=creator)
+    make_signature(petition, "creator@example.org", user=creator, wants_updates=True)
+    quiet = UserFactory(email="quiet-user@example.org", notify_signed_petition_responses=False)
+    make_signature(petition, "quiet-user@example.org", user=quiet, wants_updates=True)
+    keen = UserFactory(email="keen-user@example.org")
+    make_signature(petition, "keen-user@example.org", user=keen, wants_updates=True)
+    make_signature(petition, "anonymous@example.org", wants_updates=True)
+    emails = set(outbox.recipients(petition).values_list("email", flat=True))
+    assert emails == {"keen-user@example.org", "anonymous@example.org"}

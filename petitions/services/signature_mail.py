@@ -1,0 +1,178 @@
+"""Confirmation and "already signed" emails, sent in batches from the signature rows.
+
+Signing only marks the row ``email_due`` (no rendering, no broker message per signature):
+a national surge costs the web tier one INSERT. A sender on the `mail` queue claims due
+rows (token and lease, as the response outbox does), renders each kind of message once per
+petition and language with placeholders, fills in each signer's name and links, and sends
+the batch over one SMTP connection. A "kick" after commit starts a sender unless one is
+already on its way (a latch in the cache); beat runs one every few seconds as a safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+
+from core.claims import claim_rows
+from petitions.models import Petition, Signature
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+LEASE = timedelta(minutes=2)
+KICK_KEY = "agora:signature-mail:kick"
+NAME = "AGORANAMEPLACEHOLDER"
+CONFIRM = "https://agora.invalid/confirm-placeholder/"
+WITHDRAW = "https://agora.invalid/withdraw-placeholder/"
+TEMPLATES = {
+    Signature.EmailDue.CONFIRMATION: "emails/petitions/signature_confirmation",
+    Signature.EmailDue.ALREADY_SIGNED: "emails/petitions/already_signed",
+}
+TRANSIENT = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class MailUnavailable(Exception):
+    """The SMTP server is unavailable for now; the claimed rows are released."""
+
+
+def request_delivery() -> None:
+    """After the current transaction commits, start a sender unless one is on its way."""
+
+    def kick() -> None:
+        from petitions.tasks import send_signature_emails
+
+        if not cache.add(KICK_KEY, "1", timeout=30):
+            return  # a sender is queued and will take this row too
+        try:
+            send_signature_emails.apply_async()
+        except Exception:  # the broker may be down; beat's periodic run delivers later
+            cache.delete(KICK_KEY)
+            logger.exception("Could not start the signature email sender")
+
+    transaction.on_commit(kick)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """Stands for the signature in templates rendered once for many signers."""
+
+    is_supporter: bool
+    name: str = NAME
+
+
+def _render(kind: str, petition: Petition, language: str, is_supporter: bool) -> Rendered:
+    context: dict[str, Any] = {
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "petition": petition,
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+        "signature": Placeholder(is_supporter),
+        "confirm_url": CONFIRM,
+        "withdraw_url": WITHDRAW,
+    }
+    prefix = TEMPLATES[Signature.EmailDue(kind)]
+    with translation.override(language):
+        return Rendered(
+            subject=" ".join(render_to_string(f"{prefix}_subject.txt", context).split()),
+            text=render_to_string(f"{prefix}.txt", context),
+            html=render_to_string(f"{prefix}.html", context),
+        )
+
+
+def _fill(template: str, signature: Signature, *, html: bool) -> str:
+    base = settings.SITE_URL
+    confirm = f"{base}{reverse('petitions:confirm', args=[signature.token])}"
+    withdraw = f"{base}{reverse('petitions:withdraw', args=[signature.token])}"
+    name = escape(signature.name) if html else signature.name
+    return template.replace(NAME, name).replace(CONFIRM, confirm).replace(WITHDRAW, withdraw)
+
+
+def send_batch(size: int = BATCH) -> int:
+    """Claim due rows and send them over one connection; returns how many were handled."""
+    rows = claim_rows(
+        Signature.objects.exclude(email_due=""),
+        size=size,
+        lease=LEASE,
+        token_field="email_claim_token",  # noqa: S106 - a column name
+        until_field="email_claimed_until",
+    )
+    if not rows:
+        return 0
+    petitions = Petition.objects.in_bulk({row.petition_id for row in rows})
+    rendered: dict[tuple[str, int, str, bool], Rendered] = {}
+    handled: set[int] = set()
+    smtp = get_connection()
+    try:
+        smtp.open()
+        for row in rows:
+            key = (row.email_due, row.petition_id, row.language, row.is_supporter)
+            if key not in rendered:
+                petition = petitions[row.petition_id]
+                rendered[key] = _render(row.email_due, petition, row.language, row.is_supporter)
+            _send_one(row, rendered[key], smtp)
+            handled.add(row.pk)
+    except TRANSIENT as error:
+        Signature.objects.filter(pk__in=[row.pk for row in rows if row.pk not in handled]).update(
+            email_claimed_until=None, email_claim_token=""
+        )
+        raise MailUnavailable(str(error)) from error
+    finally:
+        smtp.close()
+    return len(rows)
+
+
+def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=_fill(rendered.text, row, html=False),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.email],
+        connection=smtp,
+    )
+    message.attach_alternative(_fill(rendered.html, row, html=True), "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+        if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code < 500:
+            raise MailUnavailable(str(error)) from error
+        logger.warning("Signature %s: address refused (%s)", row.pk, error)
+    # Release this claim; the email is done unless a newer request changed what is due.
+    Signature.objects.filter(pk=row.pk, email_claim_token=row.email_claim_token).update(
+        email_due=Case(When(email_due=row.email_due, then=Value("")), default=F("email_due")),
+        email_claimed_until=None,
+        email_claim_token="",
+    )
+
+
+def send_due() -> int:
+    """Send every due email, batch after batch; returns how many were handled."""
+    cache.delete(KICK_KEY)  # from now on, a new signature must start another sender
+    total = 0
+    while handled := send_batch():
+        total += handled
+    return total
