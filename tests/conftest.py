@@ -36,12 +36,15 @@ def _empty_cache():
     from django.core.cache import cache
 
     from petitions.places import forget_prefixes
+    from petitions.services.signature_mail import forget_renders
 
     cache.clear()
-    forget_prefixes()  # the per-process copy of the postcode tables too
+    forget_prefixes()  # the per-process copies too: postcode tables, rendered emails
+    forget_renders()
     yield
     cache.clear()
     forget_prefixes()
+    forget_renders()
 
 
 @pytest.fixture

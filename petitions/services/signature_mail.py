@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 LEASE = timedelta(minutes=2)
 KICK_KEY = "agora:signature-mail:kick"
+KICK_DELAY = 0.5
+RENDER_SECONDS = 60.0
 NAME = "AGORANAMEPLACEHOLDER"
 CONFIRM = "https://agora.invalid/confirm-placeholder/"
 WITHDRAW = "https://agora.invalid/withdraw-placeholder/"
@@ -62,7 +65,8 @@ def request_delivery() -> None:
         if not cache.add(KICK_KEY, "1", timeout=30):
             return  # a sender is queued and will take this row too
         try:
-            send_signature_emails.apply_async()
+            # Half a second's grace lets a surge gather into batches worth a connection.
+            send_signature_emails.apply_async(countdown=KICK_DELAY)
         except Exception:  # the broker may be down; beat's periodic run delivers later
             cache.delete(KICK_KEY)
             logger.exception("Could not start the signature email sender")
@@ -104,6 +108,30 @@ def _render(kind: str, petition: Petition, language: str, is_supporter: bool) ->
         )
 
 
+# Rendered messages, per process for a minute: a surge sends thousands of the same message
+# to different people, and rendering is the costly part of sending one.
+_renders: dict[tuple[str, int, str, bool], tuple[float, Rendered]] = {}
+
+
+def forget_renders() -> None:
+    _renders.clear()
+
+
+def _rendered(row: Signature, petition: Petition) -> Rendered:
+    key = (row.email_due, petition.pk, row.language, row.is_supporter)
+    now = time.monotonic()
+    held = _renders.get(key)
+    if held is None or held[0] < now:
+        if len(_renders) > 1000:
+            _renders.clear()
+        held = (
+            now + RENDER_SECONDS,
+            _render(row.email_due, petition, row.language, row.is_supporter),
+        )
+        _renders[key] = held
+    return held[1]
+
+
 def _fill(template: str, signature: Signature, *, html: bool) -> str:
     base = settings.SITE_URL
     confirm = f"{base}{reverse('petitions:confirm', args=[signature.token])}"
@@ -124,17 +152,12 @@ def send_batch(size: int = BATCH) -> int:
     if not rows:
         return 0
     petitions = Petition.objects.in_bulk({row.petition_id for row in rows})
-    rendered: dict[tuple[str, int, str, bool], Rendered] = {}
     handled: set[int] = set()
     smtp = get_connection()
     try:
         smtp.open()
         for row in rows:
-            key = (row.email_due, row.petition_id, row.language, row.is_supporter)
-            if key not in rendered:
-                petition = petitions[row.petition_id]
-                rendered[key] = _render(row.email_due, petition, row.language, row.is_supporter)
-            _send_one(row, rendered[key], smtp)
+            _send_one(row, _rendered(row, petitions[row.petition_id]), smtp)
             handled.add(row.pk)
     except TRANSIENT as error:
         Signature.objects.filter(pk__in=[row.pk for row in rows if row.pk not in handled]).update(
