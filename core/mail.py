@@ -6,6 +6,7 @@ No email is ever sent inside a request or a transaction: ``queue_email`` enqueue
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from core.background import enqueue_on_commit
+
+
+def temporary(refused: smtplib.SMTPRecipientsRefused) -> bool:
+    """A 4xx refusal (greylisting, a mailbox full for now) is worth retrying; a 5xx is not."""
+    codes = [code for code, _message in refused.recipients.values()]
+    return bool(codes) and all(400 <= code < 500 for code in codes)
 
 
 def message_to_dict(message: EmailMessage) -> dict[str, Any]:

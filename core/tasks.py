@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from core.mail import message_from_dict
+from core.mail import message_from_dict, temporary
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ def send_email(self: Any, message: dict[str, Any]) -> None:
     """
     try:
         message_from_dict(message).send()
-    except smtplib.SMTPRecipientsRefused:
+    except smtplib.SMTPRecipientsRefused as refused:
+        if temporary(refused):
+            raise self.retry(exc=refused) from refused
         logger.warning("Recipients refused for %r", message.get("subject"))
 
 

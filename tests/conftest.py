@@ -33,7 +33,9 @@ def require(condition: bool, reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: rate-limit counters, postcode tables, locks."""
+    from django.conf import settings
     from django.core.cache import cache
+    from django.utils import translation
 
     from petitions.places import forget_prefixes
     from petitions.services.signature_mail import forget_renders
@@ -41,6 +43,7 @@ def _empty_cache():
     cache.clear()
     forget_prefixes()  # the per-process copies too: postcode tables, rendered emails
     forget_renders()
+    translation.activate(settings.LANGUAGE_CODE)  # a previous request may have left French
     yield
     cache.clear()
     forget_prefixes()

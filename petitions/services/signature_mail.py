@@ -28,6 +28,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from core.claims import claim_rows
+from core.mail import temporary
 from petitions.models import Petition, Signature
 
 logger = logging.getLogger(__name__)
@@ -180,10 +181,14 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
     message.attach_alternative(_fill(rendered.html, row, html=True), "text/html")
     try:
         message.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
-        if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code < 500:
+    except smtplib.SMTPRecipientsRefused as refused:
+        if temporary(refused):
+            raise MailUnavailable(str(refused.recipients)) from refused
+        logger.warning("Signature %s: address refused (%s)", row.pk, refused.recipients)
+    except smtplib.SMTPResponseException as error:
+        if error.smtp_code < 500:
             raise MailUnavailable(str(error)) from error
-        logger.warning("Signature %s: address refused (%s)", row.pk, error)
+        logger.warning("Signature %s: message refused (%s)", row.pk, error)
     # Release this claim; the email is done unless a newer request changed what is due.
     Signature.objects.filter(pk=row.pk, email_claim_token=row.email_claim_token).update(
         email_due=Case(When(email_due=row.email_due, then=Value("")), default=F("email_due")),

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.claims import claim_rows
+from core.mail import temporary
 from core.markdown import render_markdown
 from petitions.models import Petition, Signature
 from responses.models import Mailing, OutboxMessage
@@ -219,6 +220,8 @@ def _send_one(mailing: Mailing, row: OutboxMessage, rendered: Rendered, smtp: An
     try:
         _message(mailing, row, rendered, smtp).send()
     except smtplib.SMTPRecipientsRefused as refused:
+        if temporary(refused):
+            raise TransientMailError(str(refused.recipients)) from refused
         _fail(row, str(refused.recipients))
         return
     except smtplib.SMTPResponseException as error:
