@@ -1,0 +1,1 @@
+"""Reproducible benchmarks with printed figures (see bench/README.md)."""

@@ -1,0 +1,303 @@
+"""The parts of a benchmark stack: processes it owns, CPU accounting from /proc, an SMTP
+sink, and a monitor of the public count. Used by bench.signing."""
+
+from __future__ import annotations
+
+import ctypes
+import http.client
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIRM_LINK = re.compile(rb"/petitions/signatures/([A-Za-z0-9_-]+)/confirm/")
+
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f} s] {message}", flush=True)
+
+
+class BenchError(Exception):
+    """The stack could not be set up or did not answer: no figures to give."""
+
+
+# --- Processes ---------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """In the child: start a session of its own (Ctrl-C is ours to handle), and get SIGTERM
+    if this benchmark dies without cleaning up (PR_SET_PDEATHSIG)."""
+    os.setsid()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+class Processes:
+    """The processes this benchmark starts, each the leader of its own process group."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.started: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        )  # fmt: skip
+        self.started[name] = process
+        return process
+
+    def check_alive(self) -> None:
+        for name, process in self.started.items():
+            if process.poll() is not None:
+                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise BenchError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    def group_ids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.started.items()}
+
+    def stop_all(self) -> None:
+        """SIGTERM to each group (gunicorn and Celery shut down warmly), then SIGKILL."""
+        for process in self.started.values():
+            if process.poll() is None:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.started.values():
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for process in self.started.values():
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # stragglers in the group, if any
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        self.started.clear()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def ensure_wrk() -> str:
+    """wrk (Debian package) is the load generator: install it when it is missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    say("wrk is missing: installing the Debian package")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    os.environ.setdefault("DEBIAN_FRONTEND", "noninteractive")
+    install = [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+        subprocess.run(install, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise BenchError("wrk could not be installed (apt-get install wrk).")
+    return found
+
+
+# --- CPU accounting ----------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_component(groups: dict[str, int]) -> Counter[str]:
+    """CPU seconds used so far by each component, from /proc (children that exited are
+    folded into their parent once reaped: gunicorn and Celery reap theirs)."""
+    totals: Counter[str] = Counter()
+    by_group = {pgid: name for name, pgid in groups.items()}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        pgid = int(fields[2])
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        if pgid in by_group:
+            name = by_group[pgid]
+        elif comm.startswith("postgres"):
+            name = "postgres"
+        elif comm.startswith("redis"):
+            name = "redis"
+        elif comm == "wrk":
+            name = "wrk"
+        elif int(entry.name) == os.getpid():
+            name = "bench"
+            # Children that exited (wrk, once reaped) are in cutime + cstime.
+            totals["wrk"] += (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+        else:
+            name = "other"
+        totals[name] += seconds
+    return totals
+
+
+def total_cpu_seconds() -> float:
+    """All CPU time of the machine (busy, not idle), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+@dataclass
+class CpuShare:
+    busy: float  # share of all cores that was busy, 0..1
+    parts: dict[str, float]  # share of all cores per component
+
+    def describe(self, per_second: float = 0.0) -> str:
+        """Shares of the machine; with a rate, also CPU milliseconds per request."""
+        order = sorted(self.parts.items(), key=lambda item: -item[1])
+        cores = os.cpu_count() or 1
+        listed = ", ".join(
+            f"{name} {share:.0%}"
+            + (f" ({1000 * share * cores / per_second:.1f} ms)" if per_second else "")
+            for name, share in order
+            if share >= 0.005
+        )
+        # Processes that started and ended within the phase (other people's, on a shared
+        # machine) are busy time that no process still listed accounts for.
+        unaccounted = max(0.0, self.busy - sum(self.parts.values()))
+        text = f"cpu busy {self.busy:.0%} of {cores} cores: {listed}"
+        if unaccounted >= 0.005:
+            text += f", unaccounted {unaccounted:.0%}"
+        if per_second:
+            text += " (in brackets: CPU per request)"
+        if self.parts.get("other", 0) + unaccounted >= 0.1:
+            text += " -- WARNING: processes outside the benchmark took CPU; figures are low"
+        return text
+
+    @property
+    def foreign(self) -> float:
+        """Share of the machine taken by processes that are not the benchmark's."""
+        return self.parts.get("other", 0.0) + max(0.0, self.busy - sum(self.parts.values()))
+
+
+@contextmanager
+def measure_cpu(groups: dict[str, int]) -> Iterator[list[CpuShare]]:
+    holder: list[CpuShare] = []
+    cores = os.cpu_count() or 1
+    before, busy_before, start = cpu_by_component(groups), total_cpu_seconds(), time.monotonic()
+    yield holder
+    after, busy_after = cpu_by_component(groups), total_cpu_seconds()
+    elapsed = max(time.monotonic() - start, 1e-6) * cores
+    parts = {name: max(after[name] - before[name], 0.0) / elapsed for name in after}
+    holder.append(CpuShare((busy_after - busy_before) / elapsed, parts))
+
+
+# --- SMTP sink ---------------------------------------------------------------------------
+
+
+class MailSink:
+    """Counts the messages each recipient gets and keeps the confirmation token it carried."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages = 0
+        self.per_recipient: Counter[str] = Counter()
+        self.tokens: dict[str, str] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook)
+        content: bytes = envelope.original_content or envelope.content
+        match = CONFIRM_LINK.search(content)
+        with self.lock:
+            self.messages += 1
+            for recipient in envelope.rcpt_tos:
+                address = str(recipient).lower()
+                self.per_recipient[address] += 1
+                if match:
+                    self.tokens[address] = match.group(1).decode()
+        return "250 Message accepted for delivery"
+
+    def received(self, prefix: str) -> int:
+        with self.lock:
+            return sum(n for address, n in self.per_recipient.items() if address.startswith(prefix))
+
+
+# --- The count monitor -------------------------------------------------------------------
+
+
+class CountMonitor(threading.Thread):
+    """Reads /petitions/<pk>/count.json every 100 ms, as a visitor's page would."""
+
+    def __init__(self, port: int, pk: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.port, self.path, self.interval = port, f"/petitions/{pk}/count.json", interval
+        self.samples: list[tuple[float, int]] = []  # (wall time the answer arrived, count)
+        self.errors = 0
+        self.halt = threading.Event()
+
+    def latest(self) -> int | None:
+        return self.samples[-1][1] if self.samples else None
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            started = time.monotonic()
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                connection.request("GET", self.path)
+                response = connection.getresponse()
+                body = response.read()
+                connection.close()
+                if response.status == 200:
+                    self.samples.append((time.time(), int(json.loads(body)["signature_count"])))
+                else:
+                    self.errors += 1
+            except (OSError, ValueError, KeyError, http.client.HTTPException):
+                self.errors += 1
+            self.halt.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def count_lags(
+    confirmed_at: list[float], samples: list[tuple[float, int]], offset: int
+) -> tuple[list[float], int]:
+    """For the k-th confirmation (in time order; ``offset`` rows were counted before), the
+    time from its confirmation to the first sample showing a count of at least its rank.
+    Returns the lags and how many confirmations were never shown."""
+    lags: list[float] = []
+    index = 0
+    for k, at in enumerate(sorted(confirmed_at), start=offset + 1):
+        while index < len(samples) and samples[index][1] < k:
+            index += 1
+        if index == len(samples):
+            return lags, len(confirmed_at) - len(lags)
+        lags.append(max(0.0, samples[index][0] - at))
+    return lags, 0
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "an unknown CPU"
