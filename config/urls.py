@@ -13,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("petitions/", include("petitions.urls")),
+    path("api/", include("core.api.urls")),  # /api/v1/, /api/schema/, /api/docs/
+    path("api/wtp/v1/", include("petitions.api.wtp.urls")),  # We the People API v1
+    path("", include("core.opendata_urls")),  # /data/ and the open-data page
     path("staff/admin/", admin.site.urls),
     path("staff/moderation/", include("petitions.staff_urls")),
     path("staff/", include("accounts.staff_urls")),

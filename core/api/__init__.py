@@ -1,0 +1,1 @@
+"""API plumbing shared by the open-data API: pagination, caching headers, errors."""
