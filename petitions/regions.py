@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import translation
 from django_countries import countries
@@ -53,9 +52,9 @@ def load_countries() -> int:
         Country.objects.update_or_create(
             code=code, defaults={"name_en": str(name), "name_fr": str(french[code])}
         )
-    from petitions.selectors import COUNTRY_CHOICES_KEY
+    from petitions.selectors import forget_country_choices
 
-    cache.delete_many([COUNTRY_CHOICES_KEY.format(language=code) for code in ("en", "fr")])
+    forget_country_choices()
     return len(english)
 
 

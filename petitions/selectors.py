@@ -8,6 +8,7 @@ the result, so pages built from them keep a constant query count.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,11 +32,14 @@ from django.db.models import (
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from core.audit import events_for
+from core.memo import ProcessMemo
 from petitions.models import (
     Country,
     HourlyCount,
@@ -262,8 +266,8 @@ COUNTRY_CHOICES_KEY = "agora:country-choices:{language}"
 def country_choices() -> list[tuple[str, str]]:
     """(code, name) of every country, by name in the current language.
 
-    Cached for an hour: every signing form needs the list, and it changes only when
-    ``load_regions`` runs (which forgets it).
+    Cached for an hour, in the shared cache and in each process: every signing form needs
+    the list, and it changes only when ``load_regions`` runs (which forgets it).
     """
     language = "fr" if get_language() == "fr" else "en"
 
@@ -271,12 +275,48 @@ def country_choices() -> list[tuple[str, str]]:
         rows = Country.objects.values_list("code", f"name_{language}")
         return sorted(rows, key=lambda row: collation_key(row[1]))
 
-    choices = cache.get_or_set(COUNTRY_CHOICES_KEY.format(language=language), build, 3600)
-    return choices if choices is not None else build()
+    def shared() -> list[tuple[str, str]]:
+        choices = cache.get_or_set(COUNTRY_CHOICES_KEY.format(language=language), build, 3600)
+        return choices if choices is not None else build()
+
+    return _COUNTRY_CHOICES.get(language, shared)
+
+
+class CountryChoices(BaseChoiceIterator):
+    """A country select's choices, blank first, in the shape Django keeps choices in.
+
+    Handing a ChoiceField a plain list makes it re-normalise all ~250 pairs for every
+    form; an iterator is kept as it is. ``codes`` lets validation look a code up at once.
+    """
+
+    def __init__(self, blank: str, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = [("", blank), *pairs]
+        self.codes = frozenset(code for code, _name in pairs)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.pairs)
+
+
+def country_field_choices(blank: StrOrPromise) -> CountryChoices:
+    """The choices of a country select in the current language (memoised per process)."""
+    language = "fr" if get_language() == "fr" else "en"
+    return _COUNTRY_FIELD_CHOICES.get(
+        language, lambda: CountryChoices(str(blank), country_choices())
+    )
+
+
+def forget_country_choices() -> None:
+    cache.delete_many([COUNTRY_CHOICES_KEY.format(language=code) for code in ("en", "fr")])
+    _COUNTRY_CHOICES.forget()
+    _COUNTRY_FIELD_CHOICES.forget()
+
+
+_COUNTRY_CHOICES: ProcessMemo[list[tuple[str, str]]] = ProcessMemo(seconds=3600)
+_COUNTRY_FIELD_CHOICES: ProcessMemo[CountryChoices] = ProcessMemo(seconds=3600)
 
 
 def running_pause() -> SigningPause | None:
-    return SigningPause.running()
+    return SigningPause.in_force()
 
 
 # --- Home page ----------------------------------------------------------------------------

@@ -37,17 +37,20 @@ def _empty_cache():
     from django.core.cache import cache
     from django.utils import translation
 
+    from core.memo import forget_all
     from petitions.places import forget_prefixes
     from petitions.services.signature_mail import forget_renders
 
     cache.clear()
     forget_prefixes()  # the per-process copies too: postcode tables, rendered emails
     forget_renders()
+    forget_all()
     translation.activate(settings.LANGUAGE_CODE)  # a previous request may have left French
     yield
     cache.clear()
     forget_prefixes()
     forget_renders()
+    forget_all()
 
 
 @pytest.fixture

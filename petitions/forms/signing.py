@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from petitions.selectors import country_choices
+from petitions.selectors import CountryChoices, country_field_choices
 
 POSTCODE_MAX = 12
 # Countries whose postcode places the signature in a region, and so is required.
@@ -28,10 +28,20 @@ def default_country(language: str | None) -> str:
     return "FR" if language == "fr" else ""
 
 
+class CountryField(forms.ChoiceField):
+    """A choice among the countries, validated by a set lookup rather than a scan."""
+
+    def valid_value(self, value: Any) -> bool:
+        choices = self.choices
+        if isinstance(choices, CountryChoices):
+            return str(value) in choices.codes
+        return super().valid_value(value)
+
+
 class PlaceMixin(forms.Form):
     """Country and postcode, checked together: the postcode rule depends on the country."""
 
-    country = forms.ChoiceField(
+    country = CountryField(
         label=_("Country"),
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
@@ -45,7 +55,7 @@ class PlaceMixin(forms.Form):
 
     def _init_country(self, language: str | None) -> None:
         field = cast(forms.ChoiceField, self.fields["country"])
-        field.choices = [("", _("Choose a country")), *country_choices()]
+        field.choices = country_field_choices(_("Choose a country"))
         if not self.is_bound and not self.initial.get("country"):
             self.initial["country"] = default_country(language)
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
+from core.memo import ProcessMemo
 from petitions.thresholds import TerritoryRule, Threshold
 
 
@@ -130,3 +131,19 @@ class SigningPause(models.Model):
     @classmethod
     def running(cls) -> SigningPause | None:
         return cls.objects.filter(ended_at__isnull=True).first()
+
+    @classmethod
+    def in_force(cls) -> SigningPause | None:
+        """The running pause as this process saw it less than a second ago.
+
+        Every signature and every petition page asks; a pause takes effect everywhere
+        within a second, and at once in the process that started or ended it.
+        """
+        return _IN_FORCE.get(None, cls.running)
+
+    @staticmethod
+    def forget() -> None:
+        _IN_FORCE.forget()
+
+
+_IN_FORCE: ProcessMemo[SigningPause | None] = ProcessMemo(seconds=1.0)

@@ -58,6 +58,7 @@ def pause_signing(*, actor: Any, reason: str = "") -> SigningPause:
     except IntegrityError:
         raise InvalidTransition(_("Signing is already paused.")) from None
     record_event("signing.paused", actor=actor, target=pause, data={"reason": pause.reason})
+    transaction.on_commit(SigningPause.forget)
     return pause
 
 
@@ -92,4 +93,5 @@ def resume_signing(*, actor: Any) -> SigningPause:
             "extended": extended,
         },
     )
+    transaction.on_commit(SigningPause.forget)
     return pause

@@ -60,7 +60,7 @@ class SignatureDetails:
 
 def ensure_signable(petition: Petition, *, as_supporter: bool = False) -> None:
     """Raise NotSignable with a message a citizen understands."""
-    if SigningPause.running() is not None:
+    if SigningPause.in_force() is not None:
         raise NotSignable(_("Signing is paused for the moment. Please come back later."))
     if as_supporter:
         if petition.state not in (

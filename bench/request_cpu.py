@@ -1,0 +1,248 @@
+"""Django's CPU per signing request, in one process: `.venv/bin/python -m bench.request_cpu`.
+
+The surge benchmark (bench.signing) measures the whole machine; this one isolates what a
+web worker spends on one request, which varies much less with what else the machine runs.
+It builds a fresh PostgreSQL database and uses a Redis database of its own (production
+settings, as bench.signing does), then calls the WSGI application directly, with the same
+middleware and no HTTP, for the signing form and for the bare insert the surge benchmark
+compares against. It prints CPU milliseconds per request (median of rounds), the SQL
+statements and Redis commands per request, and with ``--profile`` the functions that cost
+the most (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
+DATABASE = "agora_bench_cpu"
+CSRF = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+def configure() -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+            "REDIS_URL": f"{REDIS}/{REDIS_DB}",
+            "CELERY_BROKER_URL": f"{REDIS}/{REDIS_DB}",
+            "EMAIL_URL": "smtp://127.0.0.1:9",  # nothing is sent: no worker runs here
+            "STATIC_ROOT": os.path.join(tempfile.gettempdir(), "agora-bench-cpu-static"),
+        }
+    )
+    import psycopg2
+
+    admin = psycopg2.connect(f"{POSTGRES}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DATABASE}")
+    admin.close()
+    import redis
+
+    redis.Redis.from_url(f"{REDIS}/{REDIS_DB}").flushdb()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_regions", verbosity=0, stdout=io.StringIO())
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def drop() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    import psycopg2
+
+    admin = psycopg2.connect(f"{POSTGRES}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    admin.close()
+
+
+def open_petition() -> int:
+    from bench.signing import Bench
+
+    # The surge benchmark's own petition, made the same way (creator, moderation).
+    return Bench.create_petition(None)  # type: ignore[arg-type]
+
+
+class Requests:
+    """WSGI environs for the two requests, each signer with an address of their own."""
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+        self.n = 0
+
+    def environ(self, path: str, body: bytes) -> dict[str, Any]:
+        return {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_COOKIE": f"csrftoken={CSRF}",
+            "HTTP_ACCEPT_LANGUAGE": "fr",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.version": (1, 0),
+        }
+
+    def sign(self) -> dict[str, Any]:
+        self.n += 1
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": CSRF,
+                "name": f"Signataire {self.n}",
+                "email": f"signer-{self.n}-{CSRF[:6]}@example.org",
+                "country": "FR",
+                "postcode": f"{(self.n % 95) + 1:02d}{self.n % 1000:03d}".replace("20", "21", 1),
+                "declaration": "on",
+                "wants_updates": "on",
+            }
+        ).encode()
+        return self.environ(f"/petitions/{self.pk}/sign/", body)
+
+    def baseline(self) -> dict[str, Any]:
+        self.n += 1
+        body = urlencode({"name": f"Row {self.n}", "email": f"row-{self.n}@example.org"}).encode()
+        return self.environ("/bench/insert/", body)
+
+
+def call(app: Callable[..., Any], environ: dict[str, Any]) -> str:
+    status: list[str] = []
+
+    def start_response(line: str, headers: Any, exc_info: Any = None) -> None:
+        status.append(line)
+
+    result = app(environ, start_response)
+    for _chunk in result:
+        pass
+    if hasattr(result, "close"):
+        result.close()
+    return status[0]
+
+
+@contextmanager
+def counting_redis() -> Iterator[list[str]]:
+    """Record every Redis command the request sends (pipelines count once)."""
+    import redis
+
+    seen: list[str] = []
+    original = redis.Redis.execute_command
+    original_pipeline = redis.client.Pipeline.execute
+
+    def execute_command(self: Any, *args: Any, **options: Any) -> Any:
+        seen.append(str(args[0]))
+        return original(self, *args, **options)
+
+    def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(f"PIPELINE({len(self.command_stack)})")
+        return original_pipeline(self, *args, **kwargs)
+
+    redis.Redis.execute_command = execute_command  # type: ignore[method-assign]
+    redis.client.Pipeline.execute = execute  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        redis.Redis.execute_command = original  # type: ignore[method-assign]
+        redis.client.Pipeline.execute = original_pipeline  # type: ignore[method-assign]
+
+
+def anatomy(
+    app: Callable[..., Any], make: Callable[[], dict[str, Any]]
+) -> tuple[str, list[str], list[str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, counting_redis() as commands:
+        status = call(app, make())
+    return status, [q["sql"][:90] for q in queries.captured_queries], commands
+
+
+def cpu_per_request(app: Callable[..., Any], make: Callable[[], dict[str, Any]], n: int) -> float:
+    environs = [make() for _ in range(n)]
+    start = time.process_time()
+    for environ in environs:
+        call(app, environ)
+    return (time.process_time() - start) / n * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="per round (default 400)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile the signing request")
+    options = parser.parse_args()
+    configure()
+    try:
+        from django.core.wsgi import get_wsgi_application
+
+        app = get_wsgi_application()
+        requests = Requests(open_petition())
+        for _ in range(50):  # warm: caches, connections, templates
+            call(app, requests.sign())
+            call(app, requests.baseline())
+        for name, make in (("sign", requests.sign), ("baseline", requests.baseline)):
+            status, queries, commands = anatomy(app, make)
+            print(f"{name}: {status}; {len(queries)} SQL, {len(commands)} Redis")
+            for sql in queries:
+                print(f"    SQL   {sql}")
+            for command in commands:
+                print(f"    Redis {command}")
+        sign, base = [], []
+        for _ in range(options.rounds):  # interleaved: both see the same machine
+            sign.append(cpu_per_request(app, requests.sign, options.requests))
+            base.append(cpu_per_request(app, requests.baseline, options.requests))
+        print(
+            f"CPU per request, median of {options.rounds} rounds of {options.requests}: "
+            f"sign {statistics.median(sign):.2f} ms (min {min(sign):.2f}), "
+            f"baseline {statistics.median(base):.2f} ms (min {min(base):.2f}), "
+            f"ratio {statistics.median(base) / statistics.median(sign):.2f}"
+        )
+        if options.profile:
+            profiler = cProfile.Profile()
+            environs = [requests.sign() for _ in range(options.requests)]
+            profiler.enable()
+            for environ in environs:
+                call(app, environ)
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
+    finally:
+        drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
