@@ -20,8 +20,9 @@ _memos: list[ProcessMemo[object]] = []
 
 
 class ProcessMemo(Generic[T]):
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, max_entries: int = 1024) -> None:
         self.seconds = seconds
+        self.max_entries = max_entries  # keys may come from requests: the memo stays small
         self._held: dict[Hashable, tuple[float, T]] = {}
         _memos.append(self)  # type: ignore[arg-type]
 
@@ -31,6 +32,8 @@ class ProcessMemo(Generic[T]):
         if held is not None and held[0] > now:
             return held[1]
         value = compute()
+        if len(self._held) >= self.max_entries:
+            self._held.clear()
         self._held[key] = (now + self.seconds, value)
         return value
 

@@ -18,12 +18,12 @@ import re
 import time
 from dataclasses import dataclass
 from functools import cache as memoise
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from core import redis
 from core.ratelimits import client_ip
 from petitions.identity import email_domain
 
@@ -78,7 +78,7 @@ def hit(counters: list[Counter]) -> list[int]:
     """Count one attempt on each counter; returns the counts including this one."""
     now = time.time()
     keys = [counter.key(now) for counter in counters]
-    client = _redis()
+    client = redis.client()
     if client is None:
         counts = []
         for counter, key in zip(counters, keys, strict=True):
@@ -95,14 +95,3 @@ def hit(counters: list[Counter]) -> list[int]:
         pipe.incr(key)
     replies = pipe.execute()
     return [int(count) for count in replies[1::2]]
-
-
-@memoise
-def _redis() -> Any:
-    """One client (and connection pool) per process, or None without Redis."""
-    url: str = settings.REDIS_URL
-    if not url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(url)

@@ -303,8 +303,9 @@ AGORA_SUPPORTERS_NEEDED = env.int("SUPPORTERS_NEEDED", default=5)
 AGORA_MODERATION_TARGET_DAYS = env.int("MODERATION_TARGET_DAYS", default=7)
 AGORA_COUNT_INTERVAL_SECONDS = env.float("COUNT_INTERVAL_SECONDS", default=2.0)
 AGORA_MAX_CONFIRMATION_EMAILS = 5  # per address and petition
-# Signing limits (django-ratelimit rates): per client address, and per email domain with
-# an allow-list of large providers whose users are many and independent.
+# Signing limits (rates such as 30/10m, see petitions.ratelimits): per client address, and
+# per email domain with an allow-list of large providers whose users are many and
+# independent.
 AGORA_SIGNING_RATE_PER_IP = env("SIGNING_RATE_PER_IP", default="30/10m")
 AGORA_SIGNING_RATE_PER_DOMAIN = env("SIGNING_RATE_PER_DOMAIN", default="200/h")
 AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
@@ -334,7 +335,6 @@ AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
         "bbox.fr",
     ],
 )
-RATELIMIT_IP_META_KEY = "core.ratelimits.client_ip"
 AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
 AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
 # A claimed outbox batch whose worker died is taken over after this many seconds.

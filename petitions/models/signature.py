@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -110,3 +113,42 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} on petition {self.petition_id}"
+
+    def insert(self) -> None:
+        """INSERT this new row in one statement, as ``save()`` would, at a fraction of its cost.
+
+        Signing is the surge path, and ``save()`` compiles the same INSERT anew for every
+        signature (a fifth of a signing request's CPU). Here the statement is built once
+        per process from the model's fields, and each value is prepared by its field as
+        ``save()`` prepares it (defaults, ``auto_now_add``, database conversions). No
+        signal receiver listens to signatures; none would be called. Database errors (the
+        one-signature-per-address constraint) surface as Django's IntegrityError.
+        """
+        fields, sql = _insert_statement(connection)
+        params = [
+            field.get_db_prep_save(field.pre_save(self, True), connection) for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            self.pk = cursor.fetchone()[0]
+        self._state.adding, self._state.db = False, connection.alias
+
+
+_INSERT_STATEMENTS: dict[str, tuple[list[models.Field[Any, Any]], str]] = {}
+
+
+def _insert_statement(database: BaseDatabaseWrapper) -> tuple[list[models.Field[Any, Any]], str]:
+    held = _INSERT_STATEMENTS.get(database.vendor)
+    if held is None:
+        meta = Signature._meta
+        fields = [field for field in meta.concrete_fields if not field.primary_key]
+        quote = database.ops.quote_name
+        # Identifiers from the model's own metadata, quoted; every value is a parameter.
+        sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+            quote(meta.db_table),
+            ", ".join(quote(field.column) for field in fields),
+            ", ".join(["%s"] * len(fields)),
+            quote(meta.pk.column),
+        )
+        held = _INSERT_STATEMENTS[database.vendor] = (fields, sql)
+    return held

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from core import redis
 from core.claims import claim_rows
 from core.mail import temporary
 from petitions.models import Petition, Signature
@@ -63,16 +64,32 @@ def request_delivery() -> None:
     def kick() -> None:
         from petitions.tasks import send_signature_emails
 
-        if not cache.add(KICK_KEY, "1", timeout=30):
+        if not _raise_latch():
             return  # a sender is queued and will take this row too
         try:
             # Half a second's grace lets a surge gather into batches worth a connection.
             send_signature_emails.apply_async(countdown=KICK_DELAY)
         except Exception:  # the broker may be down; beat's periodic run delivers later
-            cache.delete(KICK_KEY)
+            _lower_latch()
             logger.exception("Could not start the signature email sender")
 
     transaction.on_commit(kick)
+
+
+def _raise_latch() -> bool:
+    """True if no sender was on its way (this caller must start one); one round trip."""
+    client = redis.client()
+    if client is None:
+        return bool(cache.add(KICK_KEY, "1", timeout=30))
+    return bool(client.set(KICK_KEY, "1", nx=True, ex=30))
+
+
+def _lower_latch() -> None:
+    client = redis.client()
+    if client is None:
+        cache.delete(KICK_KEY)
+    else:
+        client.delete(KICK_KEY)
 
 
 @dataclass(frozen=True)
@@ -199,7 +216,7 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
 
 def send_due() -> int:
     """Send every due email, batch after batch; returns how many were handled."""
-    cache.delete(KICK_KEY)  # from now on, a new signature must start another sender
+    _lower_latch()  # from now on, a new signature must start another sender
     total = 0
     while handled := send_batch():
         total += handled

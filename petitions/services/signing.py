@@ -162,7 +162,7 @@ def _create(
     user: Any,
     **extra: Any,
 ) -> Signature:
-    return Signature.objects.create(
+    signature = Signature(
         petition=petition,
         name=" ".join(details.name.split()),
         email=details.email.strip(),
@@ -181,6 +181,8 @@ def _create(
         email_due=Signature.EmailDue.CONFIRMATION,
         **extra,
     )
+    signature.insert()
+    return signature
 
 
 def _claim_email(signature: Signature, due: str) -> bool:

@@ -31,6 +31,7 @@ from django.views.decorators.http import (
 
 from core.errors import DomainError
 from core.markdown import render_markdown
+from core.memo import ProcessMemo
 from core.ratelimits import client_ip
 from core.views import gone
 from petitions import figures, selectors
@@ -316,9 +317,28 @@ def _sign_in_one_click(request: HttpRequest, petition: Petition) -> HttpResponse
     return _see_other(petition.get_absolute_url())
 
 
+def _signing_target(pk: int) -> Petition:
+    """The petition a submission signs, as this process read it less than a second ago.
+
+    During a surge every submission names the same petition: reading it once a second per
+    process spares a query per signature. A petition hidden or closed by a moderator
+    refuses signatures everywhere within that second; the deadline itself is checked
+    against the clock at each submission.
+    """
+    petition = _SIGNING_TARGETS.get(
+        pk, lambda: Petition.objects.filter(state__in=SIGN_STATES, pk=pk).first()
+    )
+    if petition is None:
+        raise Http404
+    return petition
+
+
+_SIGNING_TARGETS: ProcessMemo[Petition | None] = ProcessMemo(seconds=1.0, max_entries=256)
+
+
 @require_POST
 def sign(request: HttpRequest, pk: int) -> HttpResponse:
-    petition = get_object_or_404(Petition.objects.filter(state__in=SIGN_STATES), pk=pk)
+    petition = _signing_target(pk)
     if request.POST.get("one_click") and selectors.can_sign_in_one_click(request.user):
         return _sign_in_one_click(request, petition)
     return _sign_with_form(request, petition, supporting=False)

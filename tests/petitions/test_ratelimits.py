@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory, override_settings
 
-from petitions import ratelimits
+from core import redis
 from petitions.ratelimits import Counter, Rate, hit, signing_limited
 from tests.conftest import require
 
@@ -65,14 +65,14 @@ def test_the_domain_limit_spares_allow_listed_providers():
 
 def test_without_redis_the_counters_live_in_the_django_cache():
     counter = Counter("sign.test", "value", Rate(10, 60))
-    with mock.patch.object(ratelimits, "_redis", return_value=None):
+    with mock.patch.object(redis, "client", return_value=None):
         assert [hit([counter])[0] for _ in range(3)] == [1, 2, 3]
 
 
 @pytest.mark.redis
 def test_with_redis_every_counter_is_counted_in_one_round_trip_and_expires():
     require(bool(settings.REDIS_URL), "needs Redis (REDIS_URL=redis://...)")
-    client = ratelimits._redis()
+    client = redis.client()
     first, second = Counter("sign.a", "x", Rate(5, 60)), Counter("sign.b", "y", Rate(5, 3600))
     with mock.patch.object(client, "pipeline", wraps=client.pipeline) as pipeline:
         assert hit([first, second]) == [1, 1]
