@@ -250,7 +250,7 @@ def petition_signatures(request: HttpRequest, petition_id: str) -> HttpResponse:
             petition=item, state=Signature.State.CONFIRMED, listed_publicly=True
         )
         .select_related("region")
-        .only("pk", "petition_id", "name", "created_at", "region__name")
+        .only("id", "petition_id", "name", "created_at", "region__name")
         .order_by("-created_at", "-pk")
     )
     count = queryset.count()
@@ -459,7 +459,7 @@ def validations(request: HttpRequest) -> HttpResponse:
     queryset = (
         PartnerSignature.objects.filter(key=key, signature__state=Signature.State.CONFIRMED)
         .select_related("signature")
-        .only("pk", "signature__pk", "signature__email", "signature__petition_id")
+        .only("pk", "signature__id", "signature__email", "signature__petition_id")
         .order_by("-pk")
     )
     if petition_id is not None:
