@@ -175,7 +175,7 @@ def url(name, key):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_anonymous_people_are_sent_to_log_in(client, name, _needs_key):
+def test_anonymous_people_are_sent_to_log_in(client, name):
     key = issue().key
     response = client.get(url(name, key))
     assert response.status_code == 302
