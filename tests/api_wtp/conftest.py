@@ -44,6 +44,7 @@ def petition(topic) -> Petition:
 
 def publish_response(petition: Petition, **fields: Any) -> Response:
     department = petition.topics.get().lead_department
+    assert department is not None
     response = Response.objects.create(
         department=department,
         title=fields.pop("title", "Our answer on trees"),
