@@ -248,6 +248,7 @@ def test_the_websites_per_address_limit_applies(post, petition, sign_key):
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
     assert Signature.objects.count() == 2
+    assert PartnerUsage.objects.get(key=sign_key.key).writes == 2  # the refusal took no quota
 
 
 @override_settings(AGORA_SIGNING_RATE_PER_DOMAIN="1/m")

@@ -422,16 +422,17 @@ def sign(request: HttpRequest) -> HttpResponse:
     assert key is not None  # noqa: S101 - required=True raises instead
     petition_id, details = _signature_details(request, key)
     petition = _signable_petition(petition_id)
-    try:
-        partners.record_usage(key, write=True)
-    except RateLimited as error:
-        raise _rate_limited(error) from None
     if signing_limited(request, details.email):
         raise WtpError(
             429,
             "Too many signatures from this address or email domain.",
             retry_after=SIGNING_RETRY_AFTER,
         )
+    try:
+        # Last, so the month's quota counts only the signatures handed to the service.
+        partners.record_usage(key, write=True)
+    except RateLimited as error:
+        raise _rate_limited(error) from None
     try:
         sign_petition(petition, details)
     except NotSignable as error:
