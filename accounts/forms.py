@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import PartnerKey, User
 
 
 class SignupExtraForm(forms.Form):
@@ -70,3 +70,36 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("This password is not correct."), code="invalid")
         return password
+
+
+class PartnerKeyForm(forms.Form):
+    """Issuing a partner key: who it is for, what it may do, and its limits."""
+
+    name = forms.CharField(label=_("Partner"), max_length=120)
+    contact_name = forms.CharField(label=_("Contact name"), max_length=120)
+    contact_email = forms.EmailField(label=_("Contact email"), max_length=254)
+    use = forms.ChoiceField(
+        label=_("Allowed use"),
+        choices=PartnerKey.Use.choices,
+        initial=PartnerKey.Use.READ,
+        widget=forms.RadioSelect,
+    )
+    description = forms.CharField(
+        label=_("What the key is for"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The partner's site and what it does with the API, for the record."),
+    )
+    country = forms.RegexField(
+        label=_("Signers' country"),
+        regex=r"^[A-Za-z]{2}$",
+        initial="FR",
+        max_length=2,
+        help_text=_("Two letters (FR, US...): the country of the signatures this partner sends."),
+    )
+    monthly_write_quota = forms.IntegerField(
+        label=_("Signatures per month"), min_value=0, max_value=10_000_000, initial=10_000
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        label=_("Requests per minute"), min_value=1, max_value=100_000, initial=60
+    )

@@ -335,6 +335,11 @@ AGORA_SIGNING_DOMAIN_ALLOWLIST = env.list(
         "bbox.fr",
     ],
 )
+# Email domains whose signatures the We the People API refuses (its error 77), e.g.
+# disposable-address services: SIGNING_BLOCKED_DOMAINS=mailinator.com,yopmail.com
+AGORA_SIGNING_BLOCKED_DOMAINS = [
+    domain.strip().lower() for domain in env.list("SIGNING_BLOCKED_DOMAINS", default=[])
+]
 AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
 AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
 # A claimed outbox batch whose worker died is taken over after this many seconds.
