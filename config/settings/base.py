@@ -291,7 +291,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    # After the nightly recount (02:30), so the bulk files carry reconciled counts.
+    "export-open-data": {
+        "task": "core.opendata.tasks.export_open_data",
+        "schedule": crontab(hour=4, minute=10),
+        "options": {"queue": "default", "expires": 6 * 3600},
+    },
 }
+# Task modules outside an app's tasks.py, which autodiscovery does not import.
+CELERY_IMPORTS = ["core.opendata.tasks"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -368,6 +376,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Open data (bulk files) ----------------------------------------------------------------
+
+# Where the export writes its sets and manifest; the web processes serve it under /data/.
+OPEN_DATA_ROOT = env("OPEN_DATA_ROOT", default=str(VAR_DIR / "open-data"))
 
 # --- Branding ---------------------------------------------------------------------------
 # A public body sets its colours, logo and name through the environment; the base template
