@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from core.webhooks.events import EventType
@@ -14,6 +15,7 @@ class EndpointForm(forms.Form):
         label=_("Address"),
         max_length=500,
         assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("The https:// address that receives the events, as a POST request."),
     )
     events = forms.MultipleChoiceField(

@@ -93,8 +93,14 @@ def resolve(target: Target) -> str:
 
 
 def check_url(url: str) -> None:
-    """Raise ``UnsafeAddress`` unless ``url`` may receive deliveries now."""
-    resolve(parse(url))
+    """Raise ``UnsafeAddress`` unless ``url`` may receive deliveries (at registration).
+
+    Where private hosts are allowed there is nothing to resolve for; each attempt checks
+    the address again anyway, as a name may point elsewhere by then.
+    """
+    target = parse(url)
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS:
+        resolve(target)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
