@@ -25,6 +25,16 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def iso_text(value: object) -> str | None:
+    """An ISO time stored in an audit event's data, in the same form as ``iso``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return iso(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
 def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -75,7 +85,7 @@ def _petition_event(event: AuditEvent) -> dict[str, Any] | None:
                 else petition.consideration_threshold
             ),
             "signature_count": event.data.get("signature_count"),
-            "reached_at": event.data.get("at"),
+            "reached_at": iso_text(event.data.get("at")),
         }
     elif event.action == "petition.routed":
         slugs = [event.data.get("lead"), *event.data.get("contributors", [])]
@@ -89,7 +99,7 @@ def _petition_event(event: AuditEvent) -> dict[str, Any] | None:
                 for slug in event.data.get("contributors", [])
                 if slug in departments
             ],
-            "due_at": event.data.get("due_at"),
+            "due_at": iso_text(event.data.get("due_at")),
         }
     return data
 

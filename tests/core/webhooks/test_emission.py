@@ -62,6 +62,7 @@ def test_reaching_the_response_threshold_emits_petition_threshold_reached(endpoi
     assert payload["data"]["threshold"]["kind"] == "response"
     assert payload["data"]["threshold"]["signatures_required"] == 1
     assert payload["data"]["threshold"]["signature_count"] == 1
+    assert payload["data"]["threshold"]["reached_at"].endswith("Z")
 
 
 def test_closing_a_petition_emits_petition_closed(endpoint, enqueued):
@@ -85,6 +86,7 @@ def test_routing_emits_petition_routed_with_the_departments(endpoint, topic, enq
     routing = payload["data"]["routing"]
     assert routing["lead_department"]["slug"] == "ecology"
     assert routing["track"] == "response"
+    assert routing["due_at"].endswith("Z")
     assert payload["data"]["petition"]["id"] == petition.pk
     assert "contact_email" not in str(payload)
 
