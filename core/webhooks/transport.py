@@ -2,8 +2,9 @@
 
 The SSRF guard resolves the host and refuses loopback, private, link-local and other
 non-public addresses (unless ``WEBHOOKS_ALLOW_PRIVATE_HOSTS``), then connects to the very
-address it checked, so a name that resolves differently a second later (DNS rebinding)
-cannot slip through. Redirects are not followed: a 3xx is a failed attempt.
+addresses it checked, so a name that resolves differently a second later (DNS rebinding)
+cannot slip through; over TLS the certificate is still checked against the host name.
+Redirects are not followed: a 3xx is a failed attempt.
 """
 
 from __future__ import annotations
@@ -76,20 +77,20 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def resolve(target: Target) -> str:
-    """The address to connect to, once every address of the host has passed the guard."""
+def resolve(target: Target) -> list[str]:
+    """The addresses to connect to, once every address of the host has passed the guard."""
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UnsafeAddress(_("The host name could not be found.")) from None
-    addresses = [str(info[4][0]) for info in infos]
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise UnsafeAddress(_("The host name could not be found."))
     if not settings.WEBHOOKS_ALLOW_PRIVATE_HOSTS and not all(map(is_public, addresses)):
         raise UnsafeAddress(
             _("The address points to a private or local network, which is not allowed.")
         )
-    return addresses[0]
+    return addresses
 
 
 def check_url(url: str) -> None:
@@ -103,28 +104,42 @@ def check_url(url: str) -> None:
         resolve(target)
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address, whatever the host name resolves to now."""
+def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (IPv6 or IPv4)."""
+    error: OSError = OSError("no address")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as failed:
+            error = failed
+    raise error
 
-    def __init__(self, target: Target, address: str, timeout: float) -> None:
+
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted authorities; certificates are checked against the host name."""
+    return ssl.create_default_context()
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked addresses, whatever the host name resolves to now."""
+
+    def __init__(self, target: Target, addresses: list[str], timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """The same over TLS, with the certificate checked against the host name."""
 
-    def __init__(self, target: Target, address: str, timeout: float) -> None:
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self._address = address
+    def __init__(self, target: Target, addresses: list[str], timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=tls_context())
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]  # http.client's own context, untyped in typeshed
 
 
@@ -144,14 +159,14 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
 
     try:
         target = parse(url)
-        address = resolve(target)
+        addresses = resolve(target)
     except UnsafeAddress as refused:
         return Outcome(None, elapsed(), error=str(refused))
     timeout = float(settings.WEBHOOKS_TIMEOUT_SECONDS)
     connection: http.client.HTTPConnection = (
-        _PinnedHTTPSConnection(target, address, timeout)
+        _PinnedHTTPSConnection(target, addresses, timeout)
         if target.scheme == "https"
-        else _PinnedHTTPConnection(target, address, timeout)
+        else _PinnedHTTPConnection(target, addresses, timeout)
     )
     try:
         connection.request("POST", target.path, body=body, headers=headers)

@@ -9,25 +9,30 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from core.webhooks import services, signing
+from core.webhooks import services, signing, transport
 from core.webhooks.events import EventType
 from core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from core.webhooks.tasks import retry_webhook_deliveries
 from petitions.models import Petition
 from petitions.services.lifecycle import close_expired_petitions
 from petitions.services.moderation import approve_petition
+from tests.conftest import require
 from tests.integration.conftest import WorkerProcess
 from tests.petitions.conftest import make_petition
 
@@ -52,6 +57,9 @@ class Receiver:
     """What the server answers (status codes in turn, then 200) and everything it got."""
 
     port: int = 0
+    scheme: str = "http"
+    host: str = "127.0.0.1"
+    cafile: Path | None = None
     answers: list[int] = field(default_factory=list)
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
@@ -59,7 +67,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/agora"
+        return f"{self.scheme}://{self.host}:{self.port}/hooks/agora"
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         deadline = time.monotonic() + timeout
@@ -99,10 +107,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+def _serve(state: Receiver, server: ThreadingHTTPServer) -> Iterator[Receiver]:
     server.daemon_threads = True
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -112,6 +117,34 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+    yield from _serve(state, ThreadingHTTPServer(("127.0.0.1", 0), _handler(state)))
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[Receiver]:
+    """The receiver over TLS as ``https://localhost:<port>``, with a self-signed certificate."""
+    require(shutil.which("openssl") is not None, "openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    state = Receiver(scheme="https", host="localhost", cafile=cert)
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    yield from _serve(state, server)
 
 
 def register(actor: Any, receiver: Receiver) -> WebhookEndpoint:
@@ -222,6 +255,34 @@ def test_a_redirect_is_not_followed(receiver: Receiver, administrator: Any) -> N
     assert delivery.state == State.FAILED
     assert delivery.last_status_code == 302
     assert len(receiver.received) == 1
+
+
+@override_settings(WEBHOOKS_MAX_ATTEMPTS=1)
+def test_https_to_a_certificate_nobody_vouches_for_is_refused(
+    tls_receiver: Receiver, administrator: Any
+) -> None:
+    register(administrator, tls_receiver)
+    close_one_petition()
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert attempt.status_code is None
+    assert "CERTIFICATE_VERIFY_FAILED" in attempt.error
+    assert tls_receiver.received == []
+
+
+def test_https_is_checked_against_the_host_name_while_connecting_to_the_checked_address(
+    tls_receiver: Receiver, administrator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request goes to the address resolved for ``localhost``, and TLS still checks
+    the certificate against ``localhost`` (the name, not the address)."""
+    monkeypatch.setattr(
+        transport, "tls_context", lambda: ssl.create_default_context(cafile=tls_receiver.cafile)
+    )
+    endpoint = register(administrator, tls_receiver)
+    close_one_petition()
+    [request] = tls_receiver.wait_for(1)
+    assert request.headers["Host"] == f"localhost:{tls_receiver.port}"
+    assert signing.verify(endpoint.secret, request.body, request.headers["Agora-Signature"])
+    assert WebhookDelivery.objects.get().state == State.DELIVERED
 
 
 @pytest.mark.worker

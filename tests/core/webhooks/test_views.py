@@ -203,3 +203,44 @@ def test_the_pages_work_in_french(as_administrator, endpoint, delivery):
     as_administrator.cookies["django_language"] = "fr"
     page = as_administrator.get(reverse("webhooks:detail", args=[endpoint.pk]))
     assert page.status_code == 200
+
+
+def test_the_delivery_log_costs_the_same_queries_however_many_deliveries(
+    as_administrator, administrator, endpoint, network, enqueued
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.petitions.conftest import make_petition
+
+    url = reverse("webhooks:detail", args=[endpoint.pk])
+
+    def queries_with(deliveries: int) -> int:
+        while WebhookDelivery.objects.count() < deliveries:
+            event = record_event("petition.opened", target=make_petition())
+            [pk] = services.create_deliveries(event.pk)
+            services.attempt_delivery(pk)
+        with CaptureQueriesContext(connection) as queries:
+            assert as_administrator.get(url).status_code == 200
+        return len(queries)
+
+    assert queries_with(2) == queries_with(6)
+
+
+def test_the_endpoint_list_costs_the_same_queries_however_many_endpoints(
+    as_administrator, administrator, endpoint
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.core.webhooks.conftest import register
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert as_administrator.get(reverse("webhooks:list")).status_code == 200
+        return len(captured)
+
+    one = queries()
+    register(administrator)
+    register(administrator)
+    assert queries() == one
