@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from playwright.sync_api import Page, expect
 
+from accounts.roles import Role
 from core.webhooks import services, signing, transport
 from core.webhooks.events import EventType
 from core.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -33,7 +35,8 @@ from petitions.models import Petition
 from petitions.services.lifecycle import close_expired_petitions
 from petitions.services.moderation import approve_petition
 from tests.conftest import require
-from tests.integration.conftest import WorkerProcess
+from tests.factories import PASSWORD, staff_user
+from tests.integration.conftest import WorkerProcess, assert_accessible
 from tests.petitions.conftest import make_petition
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -318,3 +321,48 @@ def test_a_real_worker_delivers_retries_after_a_failure_and_the_resend_arrives(
     third = receiver.wait_for(3, timeout=60)[2]
     assert third.body == first.body
     assert signing.verify(endpoint.secret, third.body, third.headers["Agora-Signature"])
+
+
+@pytest.mark.browser
+def test_an_administrator_registers_an_endpoint_follows_its_log_and_resends_in_a_browser(
+    page: Page, receiver: Receiver, console_errors: list[str]
+) -> None:
+    """The back-office in Chromium: the form, the secret shown once, the log, the button."""
+    administrator = staff_user(Role.ADMINISTRATOR)
+    response = page.goto("/accounts/login/")
+    assert response is not None
+    page.locator("main input[type=email]").fill(administrator.email)
+    page.locator("main input[type=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.get_by_role("button", name="Sign Out")).to_be_visible()
+
+    page.goto("/staff/")
+    page.get_by_role("link", name="Webhooks").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Webhooks")
+    assert_accessible(page)
+    page.get_by_role("link", name="Register an endpoint").click()
+    page.get_by_label("Address").fill(receiver.url)
+    page.get_by_label("A petition closed").check()
+    page.get_by_label("Description").fill("The newspaper's tracker")
+    assert_accessible(page)
+    page.get_by_role("button", name="Register").click()
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.events == ["petition.closed"]
+    expect(page.locator("#webhook-secret")).to_have_text(endpoint.secret)
+    assert_accessible(page)
+    page.reload()
+    expect(page.locator("#webhook-secret")).to_have_count(0)
+
+    close_one_petition()
+    receiver.wait_for(1)
+    page.reload()
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text("Delivered")
+    expect(row).to_contain_text("200")
+    row.get_by_role("button", name="Re-send").click()
+    expect(page.locator("body")).to_contain_text("The delivery is being sent again.")
+    second = receiver.wait_for(2)[1]
+    assert signing.verify(endpoint.secret, second.body, second.headers["Agora-Signature"])
+    assert_accessible(page)
+    assert console_errors == []
