@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("core.opendata_urls")),  # /data/ and the open-data page
     path("staff/admin/", admin.site.urls),
     path("staff/moderation/", include("petitions.staff_urls")),
+    path("staff/webhooks/", include("core.webhooks.urls")),
     path("staff/", include("accounts.staff_urls")),
     path("staff/", include("responses.backoffice_urls")),
     path("", include("responses.urls")),

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from core.models import AuditEvent
+from core.webhooks.events import EVENT_FOR_ACTION
 
 
 def record_event(
@@ -24,13 +25,20 @@ def record_event(
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor,
         action=action,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=str(target.pk) if target is not None else "",
         data=data or {},
     )
+    if action in EVENT_FOR_ACTION:
+        # Some audit events are public webhook events (core/webhooks/events.py). Imported
+        # here because the webhook services record audit events themselves.
+        from core.webhooks.services import emit
+
+        emit(event)
+    return event
 
 
 def events_for(target: models.Model) -> models.QuerySet[AuditEvent]:

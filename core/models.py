@@ -9,6 +9,12 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+# The webhook models live beside their services but belong to this app: importing them
+# here is what makes Django (and the migrations) see them.
+from core.webhooks.models import WebhookAttempt as WebhookAttempt
+from core.webhooks.models import WebhookDelivery as WebhookDelivery
+from core.webhooks.models import WebhookEndpoint as WebhookEndpoint
+
 
 class AuditEvent(models.Model):
     """One recorded change: who did what to which object, when, with what details.

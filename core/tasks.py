@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from core.mail import message_from_dict, temporary
+from core.webhooks import tasks as webhook_tasks  # noqa: F401  (the worker finds tasks here)
 
 logger = logging.getLogger(__name__)
 

@@ -255,6 +255,9 @@ CELERY_TASK_ROUTES = {
     "responses.tasks.resume_mailings": {"queue": "mail"},
     "responses.tasks.send_deadline_reminders": {"queue": "default"},
     "responses.tasks.publish_scheduled_responses": {"queue": "default"},
+    "core.webhooks.tasks.create_webhook_deliveries": {"queue": "default"},
+    "core.webhooks.tasks.deliver_webhook": {"queue": "default"},
+    "core.webhooks.tasks.retry_webhook_deliveries": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # The worker's heartbeat lets /health/ and operators see that the workflow runs.
@@ -296,6 +299,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "core.opendata.tasks.export_open_data",
         "schedule": crontab(hour=4, minute=10),
         "options": {"queue": "default", "expires": 6 * 3600},
+    },
+    # Webhook retries are also sent with a countdown; this sweep catches the ones a broker
+    # outage or a dead worker lost.
+    "retry-webhook-deliveries": {
+        "task": "core.webhooks.tasks.retry_webhook_deliveries",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
 }
 # Task modules outside an app's tasks.py, which autodiscovery does not import.
@@ -352,6 +362,20 @@ AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
 AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
 # A claimed outbox batch whose worker died is taken over after this many seconds.
 AGORA_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+
+# --- Webhooks -----------------------------------------------------------------------------
+# Deliveries to administrators' endpoints: a short timeout, then retries with exponential
+# backoff (BACKOFF, then x4 each time, capped) until the last attempt fails for good.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_BACKOFF_SECONDS = env.float("WEBHOOKS_BACKOFF_SECONDS", default=30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env.float("WEBHOOKS_BACKOFF_MAX_SECONDS", default=6 * 3600.0)
+# An attempt whose worker died is taken over after this long (beyond the task time limit).
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=120)
+# The SSRF guard: endpoints on loopback, private or link-local addresses are refused unless
+# this is true (local development and tests post to loopback).
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=False)
 
 # --- API --------------------------------------------------------------------------------
 

@@ -51,3 +51,8 @@ CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+# Webhooks carry signed payloads: only to https:// endpoints, never to internal addresses
+# unless an operator says so (an endpoint on the same private network).
+WEBHOOKS_REQUIRE_HTTPS = True
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)

@@ -17,6 +17,8 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "test-celerybeat-schedule")
+# The webhook tests' receivers listen on loopback.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
 
 if not env("REDIS_URL", default=""):
     # A worker started by the integration tests shares the test process's cache through
