@@ -15,9 +15,9 @@ MAX_PAGE_SIZE = 100
 
 
 def _positive_int(request: Request, name: str, maximum: int | None = None) -> int | None:
-    """The parameter as an integer in [1, maximum], None when absent; 400 otherwise."""
+    """The parameter as an integer in [1, maximum], None when absent or empty; else a 400."""
     raw = request.query_params.get(name)
-    if raw is None:
+    if not raw:
         return None
     try:
         value = int(raw)

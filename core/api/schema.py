@@ -96,9 +96,13 @@ _RETRY_AFTER = {
 
 
 def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook: the caching and rate-limit headers of every operation."""
+    """Postprocessing hook: the caching and rate-limit headers of every operation, and
+    that an empty query parameter (``?state=``, as HTML forms send) counts as absent."""
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
             responses = operation.get("responses", {})
             if "200" in responses:
                 responses["200"].setdefault("headers", {}).update(_OK_HEADERS)
@@ -109,3 +113,13 @@ def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             if "429" in responses:
                 responses["429"].setdefault("headers", {}).update(_RETRY_AFTER)
     return result
+
+
+def integer_parameter(name: str, minimum: int, description: str) -> OpenApiParameter:
+    """A query parameter documented with its lower bound (django-filter's guess has none)."""
+    return OpenApiParameter(
+        name,
+        {"type": "integer", "minimum": minimum},
+        OpenApiParameter.QUERY,
+        description=description,
+    )

@@ -35,6 +35,12 @@ class PetitionSerializer(serializers.ModelSerializer[Petition]):
     responses = serializers.SerializerMethodField(
         help_text="Ids of the published responses that answer it."
     )
+    rejection_reason = serializers.ChoiceField(
+        choices=Petition.RejectionReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it was rejected; empty unless rejected.",
+    )
 
     class Meta:
         model = Petition

@@ -19,7 +19,12 @@ from rest_framework.response import Response
 
 from core.api.filters import StrictFilterBackend
 from core.api.pagination import OpenDataPagination
-from core.api.schema import CONDITIONAL_HEADERS, detail_responses, list_responses
+from core.api.schema import (
+    CONDITIONAL_HEADERS,
+    detail_responses,
+    integer_parameter,
+    list_responses,
+)
 from core.api.views import TAXONOMY_MAX_AGE, OpenDataView
 from petitions import selectors
 from petitions.api.filters import PetitionFilter, RegionFilter
@@ -61,7 +66,11 @@ class NotFoundMixin(OpenDataView):
         summary="List public petitions",
         description="Public petitions (open, closed, and rejected ones whose text is shown), "
         "filtered, searched and sorted. Never drafts, hidden or removed petitions.",
-        parameters=CONDITIONAL_HEADERS,
+        parameters=[
+            integer_parameter("signatures_min", 0, "At least this many signatures."),
+            integer_parameter("signatures_max", 0, "At most this many signatures."),
+            *CONDITIONAL_HEADERS,
+        ],
         responses=list_responses(PetitionSerializer),
         tags=["petitions"],
     )

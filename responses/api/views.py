@@ -21,6 +21,7 @@ from core.api.pagination import OpenDataPagination
 from core.api.schema import (
     CONDITIONAL_HEADERS,
     detail_responses,
+    integer_parameter,
     list_responses,
     single_responses,
 )
@@ -58,7 +59,10 @@ def published_responses() -> QuerySet[OfficialResponse]:
     get=extend_schema(
         summary="List published responses",
         description="Official responses, each with the public petitions it answers.",
-        parameters=CONDITIONAL_HEADERS,
+        parameters=[
+            integer_parameter("petition", 1, "Responses answering the petition with this id."),
+            *CONDITIONAL_HEADERS,
+        ],
         responses=list_responses(ResponseSerializer),
         tags=["responses"],
     )
