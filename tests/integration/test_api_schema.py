@@ -15,7 +15,8 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.api.data import seed_open_data
 
@@ -35,7 +36,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture(autouse=True)
-def _seeded(db, settings):  # noqa: F811 - pytest-django's settings fixture, not Hypothesis'
+def _seeded(db, settings):
     settings.AGORA_API_RATE = ""  # the run sends thousands of requests from one address
     seed_open_data()
     # The WSGI handler closes the database connection at the end of each request, which
@@ -48,7 +49,7 @@ def _seeded(db, settings):  # noqa: F811 - pytest-django's settings fixture, not
 
 
 @schema.parametrize()
-@settings(
+@hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     database=None,
