@@ -353,6 +353,10 @@ REST_FRAMEWORK = {
 # Requests per client address to /api/v1/ (DRF rate: N/s, N/min, N/hour, N/day; empty: no
 # limit). Generous: reusers who need everything have the bulk files.
 AGORA_API_RATE = env("API_RATE", default="300/min")
+if AGORA_API_RATE and not re.fullmatch(
+    r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", AGORA_API_RATE
+):
+    raise ImproperlyConfigured(f"API_RATE must be a rate like 300/min, not {AGORA_API_RATE!r}.")
 # Open data is open to every origin, but only under /api/ and /data/: the site's own forms
 # and the back-office never answer a cross-origin request.
 CORS_ALLOW_ALL_ORIGINS = True
