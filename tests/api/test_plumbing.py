@@ -244,3 +244,10 @@ def test_the_documentation_page_loads_everything_from_our_static_files(client):
         assert source.startswith("/static/"), source
     assert "cdn" not in html.lower()
     assert "/api/schema/" in html
+
+
+def test_not_found_messages_are_translated(api, data):
+    response = api.get("/api/v1/petitions/999999/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["detail"] == "Aucune pétition publique ne porte cet identifiant."
+    response = api.get("/api/v1/petitions/?page_size=500", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["detail"] == "Paramètres invalides : page_size."
