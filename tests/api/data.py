@@ -6,7 +6,7 @@ absence of personal data is checked against rows that really hold some.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
@@ -42,9 +42,9 @@ class OpenData:
     open_petition: Petition
     closed_petition: Petition
     rejected_petition: Petition
-    private: list[Petition] = field(default_factory=list)
-    response: Response | None = None
-    draft_response: Response | None = None
+    private: list[Petition]
+    response: Response
+    draft_response: Response
 
     @property
     def public(self) -> list[Petition]:
