@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 DEFAULT_PAGE_SIZE = 20
@@ -53,6 +54,18 @@ class OpenDataPagination(PageNumberPagination):
     ) -> list[Any] | None:
         _positive_int(request, self.page_query_param)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        """The page, with its neighbours also in a Link header (RFC 8288)."""
+        response = super().get_paginated_response(data)
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for url, rel in ((self.get_next_link(), "next"), (self.get_previous_link(), "prev"))
+            if url
+        ]
+        if links:
+            response.headers["Link"] = ", ".join(links)
+        return response
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [

@@ -95,6 +95,19 @@ _RETRY_AFTER = {
 }
 
 
+_LINK = {
+    "Link": {
+        "description": 'The next and previous pages, as <url>; rel="next", <url>; rel="prev".',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _is_page(response: dict[str, Any]) -> bool:
+    reference = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(reference.get("$ref", "")).startswith("#/components/schemas/Paginated")
+
+
 def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Postprocessing hook: the caching and rate-limit headers of every operation, and
     that an empty query parameter (``?state=``, as HTML forms send) counts as absent."""
@@ -105,7 +118,10 @@ def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                     parameter["allowEmptyValue"] = True
             responses = operation.get("responses", {})
             if "200" in responses:
-                responses["200"].setdefault("headers", {}).update(_OK_HEADERS)
+                headers = responses["200"].setdefault("headers", {})
+                headers.update(_OK_HEADERS)
+                if _is_page(responses["200"]):
+                    headers.update(_LINK)
             if "304" in responses:
                 responses["304"].setdefault("headers", {}).update(
                     {"ETag": _OK_HEADERS["ETag"], "Cache-Control": _OK_HEADERS["Cache-Control"]}

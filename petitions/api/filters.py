@@ -138,7 +138,7 @@ class PetitionFilter(filters.FilterSet):
     def filter_region(
         self, queryset: QuerySet[Petition], name: str, value: str
     ) -> QuerySet[Petition]:
-        region = selectors.find_region(value) or _region_of_any_kind(value)
+        region = find_region(value)
         if region is None:
             raise ValidationError({name: [_("No region %(value)s.") % {"value": value}]})
         return queryset.filter(region_counts__region=region, region_counts__count__gt=0)
@@ -152,8 +152,8 @@ class PetitionFilter(filters.FilterSet):
         return order_petitions(queryset, ordering, searched=bool(q))
 
 
-def _region_of_any_kind(value: str) -> Region | None:
-    """Regions of kinds the site does not show still have ids and kind:code addresses."""
+def find_region(value: str) -> Region | None:
+    """A region by its id (digits only) or by ``kind:code``; nothing else is guessed."""
     kind, sep, code = value.partition(":")
     if sep:
         return Region.objects.filter(kind=kind, code=code).first()

@@ -7,6 +7,7 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from petitions.api.filters import IntegerFilter, SortFilter
+from petitions.api.querysets import open_data_petitions
 from responses.models import Department, Response
 
 ORDERINGS = ["published_at", "-published_at", "id", "-id"]
@@ -19,7 +20,9 @@ class ResponseFilter(filters.FilterSet):
         help_text=_("A department's slug."),
     )
     petition = IntegerFilter(
-        field_name="petitions", min_value=1, help_text=_("Responses answering this petition id.")
+        method="filter_petition",
+        min_value=1,
+        help_text=_("Responses answering this petition id."),
     )
     published = filters.DateFromToRangeFilter(field_name="published_at")
     ordering = SortFilter(
@@ -30,6 +33,12 @@ class ResponseFilter(filters.FilterSet):
     class Meta:
         model = Response
         fields: list[str] = []
+
+    def filter_petition(
+        self, queryset: QuerySet[Response], name: str, value: int
+    ) -> QuerySet[Response]:
+        """Only public petitions: a hidden petition's id finds no response."""
+        return queryset.filter(petitions__in=open_data_petitions().filter(pk=value))
 
     def filter_queryset(self, queryset: QuerySet[Response]) -> QuerySet[Response]:
         queryset = super().filter_queryset(queryset)

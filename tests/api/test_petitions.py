@@ -272,3 +272,18 @@ def test_a_petition_leaves_the_api_when_hidden(api, data: OpenData):
     Petition.objects.filter(pk=data.open_petition.pk).update(state=Petition.State.HIDDEN)
     assert api.get(url).status_code == 404
     assert data.open_petition.pk not in ids(api.get(LIST))
+
+
+def test_a_bare_number_is_a_region_id_never_a_code(api, data: OpenData):
+    # "75" is Paris's code, not an id: it names no region.
+    assert data.paris.pk != 75
+    response = api.get(f"{LIST}?region=75")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["region"]
+
+
+def test_pages_link_to_their_neighbours_in_a_link_header(api, data: OpenData):
+    response = api.get(f"{LIST}?page_size=1&page=2")
+    body = response.json()
+    assert response["Link"] == f'<{body["next"]}>; rel="next", <{body["previous"]}>; rel="prev"'
+    assert not api.get(f"{LIST}?page_size=100").has_header("Link")

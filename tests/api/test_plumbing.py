@@ -251,3 +251,32 @@ def test_not_found_messages_are_translated(api, data):
     assert response.json()["detail"] == "Aucune pétition publique ne porte cet identifiant."
     response = api.get("/api/v1/petitions/?page_size=500", HTTP_ACCEPT_LANGUAGE="fr")
     assert response.json()["detail"] == "Paramètres invalides : page_size."
+
+
+BIG = 10**25
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/petitions/?signatures_min={BIG}",
+        f"/api/v1/petitions/?signatures_max={BIG}",
+        f"/api/v1/petitions/{BIG}/",
+        f"/api/v1/petitions/?region={BIG}",
+        f"/api/v1/petitions/?page={BIG}",
+        f"/api/v1/responses/?petition={BIG}",
+        f"/api/v1/regions/{BIG}/",
+        "/api/v1/petitions/?q=%00",
+        "/api/v1/regions/?kind=%00",
+    ],
+)
+def test_out_of_range_or_null_values_are_never_a_server_error(api, data, url):
+    response = api.get(url)
+    assert response.status_code in (200, 400, 404), response.content
+    assert response["Content-Type"] == "application/json"
+
+
+def test_the_schema_documents_the_link_header_of_lists_only(api):
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+    assert "Link" in paths["/api/v1/topics/"]["get"]["responses"]["200"]["headers"]
+    assert "Link" not in paths["/api/v1/topics/{slug}/"]["get"]["responses"]["200"]["headers"]

@@ -240,3 +240,9 @@ def test_statistics_give_the_site_wide_figures(api, data: OpenData):
 
 def test_statistics_take_no_parameters_to_fail_on(api, data):
     assert api.get("/api/v1/statistics/?page=x").status_code == 200
+
+
+def test_a_hidden_petition_finds_no_response(api, data: OpenData):
+    hidden = data.private[1]
+    assert data.response.petitions.filter(pk=hidden.pk).exists()
+    assert results(api.get(f"/api/v1/responses/?petition={hidden.pk}")) == []
