@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, BasePermission
@@ -59,6 +60,17 @@ class OpenDataView(APIView):
         ):
             return conditional_response(request, response, max_age=self.get_max_age())
         return response
+
+
+class OpenDataDetailView(OpenDataView):
+    """A detail view whose unknown id gets a 404 saying what was not found."""
+
+    not_found_detail: StrOrPromise = ""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Http404) and self.not_found_detail:
+            exc = NotFound(str(self.not_found_detail))
+        return super().handle_exception(exc)
 
 
 @extend_schema(exclude=True)

@@ -16,7 +16,3 @@ HIDDEN_TEXT = Q(state=Petition.State.REJECTED, rejection_reason__in=Petition.HID
 
 def open_data_petitions() -> QuerySet[Petition]:
     return Petition.objects.public().exclude(HIDDEN_TEXT)
-
-
-def is_open_data(petition: Petition) -> bool:
-    return petition.state in Petition.PUBLIC_STATES and not petition.text_is_hidden

@@ -9,13 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
-from rest_framework.exceptions import NotFound
-from rest_framework.response import Response
 
 from core.api.filters import StrictFilterBackend
 from core.api.pagination import OpenDataPagination
@@ -25,7 +21,7 @@ from core.api.schema import (
     integer_parameter,
     list_responses,
 )
-from core.api.views import TAXONOMY_MAX_AGE, OpenDataView
+from core.api.views import TAXONOMY_MAX_AGE, OpenDataDetailView, OpenDataView
 from petitions import selectors
 from petitions.api.filters import PetitionFilter, RegionFilter
 from petitions.api.querysets import open_data_petitions
@@ -48,17 +44,6 @@ def published_responses() -> Prefetch:
         .only("id"),
         to_attr="published_responses",
     )
-
-
-class NotFoundMixin(OpenDataView):
-    """A detail view whose unknown id gets a 404 saying what was not found."""
-
-    not_found_detail: str | Promise = ""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, Http404) and self.not_found_detail:
-            exc = NotFound(str(self.not_found_detail))
-        return super().handle_exception(exc)
 
 
 @extend_schema_view(
@@ -100,7 +85,7 @@ class PetitionList(OpenDataView, generics.ListAPIView[Petition]):
         tags=["petitions"],
     )
 )
-class PetitionDetail(NotFoundMixin, generics.RetrieveAPIView[Petition]):
+class PetitionDetail(OpenDataDetailView, generics.RetrieveAPIView[Petition]):
     serializer_class = PetitionDetailSerializer
     not_found_detail = _("No public petition has this id.")
 
@@ -187,7 +172,7 @@ class TopicList(OpenDataView, generics.ListAPIView[Topic]):
         tags=["topics"],
     )
 )
-class TopicDetail(NotFoundMixin, generics.RetrieveAPIView[Topic]):
+class TopicDetail(OpenDataDetailView, generics.RetrieveAPIView[Topic]):
     serializer_class = TopicSerializer
     lookup_field = "slug"
     max_age = TAXONOMY_MAX_AGE
@@ -225,7 +210,7 @@ class RegionList(OpenDataView, generics.ListAPIView[Region]):
         tags=["regions"],
     )
 )
-class RegionDetail(NotFoundMixin, generics.RetrieveAPIView[Region]):
+class RegionDetail(OpenDataDetailView, generics.RetrieveAPIView[Region]):
     serializer_class = RegionSerializer
     queryset = Region.objects.all()
     max_age = TAXONOMY_MAX_AGE

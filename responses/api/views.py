@@ -25,9 +25,8 @@ from core.api.schema import (
     list_responses,
     single_responses,
 )
-from core.api.views import RECORD_MAX_AGE, OpenDataView
+from core.api.views import RECORD_MAX_AGE, OpenDataDetailView, OpenDataView
 from petitions.api.querysets import open_data_petitions
-from petitions.api.views import NotFoundMixin
 from responses import public_selectors
 from responses.api.filters import ResponseFilter
 from responses.api.serializers import (
@@ -86,7 +85,7 @@ class ResponseList(OpenDataView, generics.ListAPIView[OfficialResponse]):
         tags=["responses"],
     )
 )
-class ResponseDetail(NotFoundMixin, generics.RetrieveAPIView[OfficialResponse]):
+class ResponseDetail(OpenDataDetailView, generics.RetrieveAPIView[OfficialResponse]):
     serializer_class = ResponseDetailSerializer
     max_age = RECORD_MAX_AGE
     not_found_detail = _("No published response has this id.")
@@ -129,7 +128,7 @@ class DepartmentList(OpenDataView, generics.ListAPIView[Department]):
         tags=["departments"],
     )
 )
-class DepartmentDetail(NotFoundMixin, generics.GenericAPIView[Department]):
+class DepartmentDetail(OpenDataDetailView, generics.GenericAPIView[Department]):
     serializer_class = DepartmentSerializer
     queryset = Department.objects.all()
     lookup_field = "slug"
