@@ -108,6 +108,12 @@ def _is_page(response: dict[str, Any]) -> bool:
     return str(reference.get("$ref", "")).startswith("#/components/schemas/Paginated")
 
 
+def _no_null_characters(schema: dict[str, Any]) -> None:
+    """Free text refuses NUL (a 400: databases cannot store it); the schema says so."""
+    if schema.get("type") == "string" and not ({"enum", "format", "pattern"} & set(schema)):
+        schema["pattern"] = "^[^\\u0000]*$"
+
+
 def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Postprocessing hook: the caching and rate-limit headers of every operation, and
     that an empty query parameter (``?state=``, as HTML forms send) counts as absent."""
@@ -116,6 +122,7 @@ def document_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":
                     parameter["allowEmptyValue"] = True
+                    _no_null_characters(parameter.get("schema", {}))
             responses = operation.get("responses", {})
             if "200" in responses:
                 headers = responses["200"].setdefault("headers", {})

@@ -6,13 +6,18 @@ into the error body), never a silently ignored filter.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import django_filters as filters  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
 from django import forms
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.fields import (  # type: ignore[import-untyped, unused-ignore]
+    DateRangeField as BaseDateRangeField,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -44,6 +49,39 @@ class SearchFilter(filters.CharFilter):
 
     def filter(self, qs: Any, value: Any) -> Any:
         return qs
+
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def start_of(day: date) -> datetime:
+    """The first instant of ``day`` in the site's time zone; year 1 starts at the dawn."""
+    if day <= date(1, 1, 2):
+        return EARLIEST  # the local midnight of 1 January, year 1, is before year 1 in UTC
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def end_of(day: date) -> datetime:
+    if day >= date(9999, 12, 30):
+        return LATEST
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+class DateRangeField(BaseDateRangeField):
+    """django-filter's date range, whose first and last days of the calendar do not overflow."""
+
+    def compress(self, data_list: list[date | None]) -> slice | None:
+        if not data_list:
+            return None
+        start, stop = data_list
+        return slice(start_of(start) if start else None, end_of(stop) if stop else None)
+
+
+class DateFromToRangeFilter(filters.DateFromToRangeFilter):
+    """``<name>_after`` and ``<name>_before``: dates, both days included."""
+
+    field_class = DateRangeField
 
 
 class Ordering:
@@ -106,10 +144,10 @@ class PetitionFilter(filters.FilterSet):
             "A region's id, or kind:code (fr-departement:75): petitions signed from there."
         ),
     )
-    created = filters.DateFromToRangeFilter(field_name="created_at")
-    opened = filters.DateFromToRangeFilter(field_name="opened_at")
-    closed = filters.DateFromToRangeFilter(field_name="closed_at")
-    responded = filters.DateFromToRangeFilter(field_name="responded_at")
+    created = DateFromToRangeFilter(field_name="created_at")
+    opened = DateFromToRangeFilter(field_name="opened_at")
+    closed = DateFromToRangeFilter(field_name="closed_at")
+    responded = DateFromToRangeFilter(field_name="responded_at")
     signatures_min = IntegerFilter(
         field_name="signature_count",
         lookup_expr="gte",

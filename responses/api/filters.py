@@ -6,7 +6,7 @@ import django_filters as filters  # type: ignore[import-untyped, unused-ignore] 
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from petitions.api.filters import IntegerFilter, SortFilter
+from petitions.api.filters import DateFromToRangeFilter, IntegerFilter, SortFilter
 from petitions.api.querysets import open_data_petitions
 from responses.models import Department, Response
 
@@ -24,7 +24,7 @@ class ResponseFilter(filters.FilterSet):
         min_value=1,
         help_text=_("Responses answering this petition id."),
     )
-    published = filters.DateFromToRangeFilter(field_name="published_at")
+    published = DateFromToRangeFilter(field_name="published_at")
     ordering = SortFilter(
         choices=[(value, value) for value in ORDERINGS],
         help_text=_("Sort order; ties broken by id. Default: -published_at."),

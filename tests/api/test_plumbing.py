@@ -280,3 +280,22 @@ def test_the_schema_documents_the_link_header_of_lists_only(api):
     paths = api.get("/api/schema/?format=json").json()["paths"]
     assert "Link" in paths["/api/v1/topics/"]["get"]["responses"]["200"]["headers"]
     assert "Link" not in paths["/api/v1/topics/{slug}/"]["get"]["responses"]["200"]["headers"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{LIST}?closed_after=0001-01-01&closed_before=0001-01-17",
+        f"{LIST}?created_before=9999-12-31&opened_after=9999-12-31",
+        "/api/v1/responses/?published_after=0001-01-01&published_before=9999-12-31",
+    ],
+)
+def test_the_first_and_last_days_of_the_calendar_are_valid_dates(api, data, url):
+    assert api.get(url).status_code == 200
+
+
+def test_the_schema_says_free_text_refuses_null_characters(api):
+    operation = api.get("/api/schema/?format=json").json()["paths"]["/api/v1/regions/"]["get"]
+    kind = next(p for p in operation["parameters"] if p["name"] == "kind")
+    assert kind["schema"]["pattern"] == "^[^\\u0000]*$"
+    assert api.get("/api/v1/regions/?kind=a%00b").status_code == 400
