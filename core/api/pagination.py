@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -20,10 +22,9 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> in
     raw = request.query_params.get(name)
     if not raw:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [_("Enter a whole number.")]}) from None
+    if not WHOLE_NUMBER.fullmatch(raw):  # int() would also take " 5", "+5" and "5_000"
+        raise ValidationError({name: [_("Enter a whole number.")]})
+    value = int(raw)
     if value < 1:
         raise ValidationError({name: [_("Enter a number of at least 1.")]})
     if maximum is not None and value > maximum:

@@ -6,6 +6,7 @@ into the error body), never a silently ignored filter.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -29,11 +30,24 @@ from responses.models import Assignment, Department
 Q_MAX_LENGTH = 200
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+class WholeNumberField(forms.IntegerField):
+    """Digits only: Django's IntegerField would also take "10.0", which is no integer."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value not in self.empty_values and not WHOLE_NUMBER.fullmatch(str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        result: int | None = super().to_python(value)
+        return result
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IntegerFilter(filters.NumberFilter):
-    """A whole number ("1.5" and "ten" are errors, not a decimal or nothing)."""
+    """A whole number ("1.5", "10.0" and "ten" are errors, not a decimal or nothing)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
 
 class SortFilter(filters.ChoiceFilter):

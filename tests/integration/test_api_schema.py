@@ -20,7 +20,7 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.api.data import seed_open_data
 
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 100
 # Filters that name a row (a topic, a department, a region) answer 400 for a name that does
 # not exist, which no schema can express: generated names are swapped for real ones.
 KNOWN = {
