@@ -384,7 +384,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Behind proxies, DRF's own client address (throttles without an ident of their own).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# Requests per client address to /api/v1/ (DRF rate: N/s, N/min, N/hour, N/day; empty: no
+# limit). Generous: reusers who need everything have the bulk files.
+AGORA_API_RATE = env("API_RATE", default="300/min")
+if AGORA_API_RATE and not re.fullmatch(
+    r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", AGORA_API_RATE
+):
+    raise ImproperlyConfigured(f"API_RATE must be a rate like 300/min, not {AGORA_API_RATE!r}.")
 # Open data is open to every origin, but only under /api/ and /data/: the site's own forms
 # and the back-office never answer a cross-origin request.
 CORS_ALLOW_ALL_ORIGINS = True
@@ -393,9 +402,22 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link"]
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Agora API",
+    "TITLE": "Agora open-data API",
+    "DESCRIPTION": (
+        "Read-only, anonymous access to Agora's public data: petitions and their counts by "
+        "region, country and day, official responses, departments' response records, topics, "
+        "regions and site-wide statistics. No personal data. Errors are JSON; answers carry "
+        "ETag and Last-Modified; rate limited per address (429 with Retry-After). "
+        "Guide: docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["core.api.schema.only_open_data"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.document_headers",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,0 +1,179 @@
+"""Output serializers of the open-data API for petitions, topics and regions.
+
+Aggregates only: no signer, no creator, no staff member is named, and no email, address or
+postcode is ever read here. Counts come from the stored counters the counting task writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from petitions.models import Petition, Region, Topic
+
+
+def site_url(path: str) -> str:
+    """Absolute addresses from SITE_URL, so answers do not depend on the Host header."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def api_url(name: str, *args: Any) -> str:
+    return site_url(reverse(f"api:{name}", args=args))
+
+
+class PetitionSerializer(serializers.ModelSerializer[Petition]):
+    url = serializers.SerializerMethodField(help_text="This petition in the API.")
+    html_url = serializers.SerializerMethodField(help_text="This petition on the website.")
+    topics: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text="Slugs of its topics."
+    )
+    responses = serializers.SerializerMethodField(
+        help_text="Ids of the published responses that answer it."
+    )
+    rejection_reason = serializers.ChoiceField(
+        choices=Petition.RejectionReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it was rejected; empty unless rejected.",
+    )
+
+    class Meta:
+        model = Petition
+        fields = [
+            "id",
+            "url",
+            "html_url",
+            "title",
+            "summary",
+            "language",
+            "topics",
+            "state",
+            "response_state",
+            "consideration_state",
+            "rejection_reason",
+            "signature_count",
+            "counted_at",
+            "response_threshold",
+            "consideration_threshold",
+            "created_at",
+            "opened_at",
+            "deadline",
+            "closed_at",
+            "rejected_at",
+            "response_threshold_reached_at",
+            "consideration_threshold_reached_at",
+            "response_due_at",
+            "responded_at",
+            "responses",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, petition: Petition) -> str:
+        return api_url("petition-detail", petition.pk)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, petition: Petition) -> str:
+        return site_url(petition.get_absolute_url())
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_responses(self, petition: Petition) -> list[int]:
+        return [response.pk for response in getattr(petition, "published_responses", [])]
+
+
+class AssignmentSerializer(serializers.Serializer[Any]):
+    department = serializers.SlugField(source="department.slug")
+    department_name_en = serializers.CharField(source="department.name_en")
+    department_name_fr = serializers.CharField(source="department.name_fr")
+    role = serializers.ChoiceField(choices=["lead", "contributor"])
+    track = serializers.ChoiceField(choices=["response", "consideration"])
+    assigned_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+
+
+class RegionCountSerializer(serializers.Serializer[Any]):
+    region = serializers.IntegerField(source="region.pk", help_text="The region's id.")
+    kind = serializers.CharField(source="region.kind")
+    code = serializers.CharField(source="region.code")
+    name = serializers.CharField(source="region.name")
+    count = serializers.IntegerField()
+    per_100k = serializers.FloatField(
+        allow_null=True, help_text="Signatures per 100,000 inhabitants (null without population)."
+    )
+
+
+class CountryCountSerializer(serializers.Serializer[Any]):
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    name_en = serializers.CharField()
+    name_fr = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DayCountSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(source="day")
+    count = serializers.IntegerField(help_text="Signatures confirmed that day.")
+    total = serializers.IntegerField(help_text="Running total at the end of that day.")
+
+
+class PetitionDetailSerializer(PetitionSerializer):
+    """One petition, with its full text and its counts by region, country and day."""
+
+    assignments = AssignmentSerializer(
+        many=True,
+        source="active_assignments",
+        help_text="The departments it is routed to now (lead and contributors).",
+    )
+    signatures_by_region = RegionCountSerializer(many=True, source="api_region_counts")
+    signatures_by_country = CountryCountSerializer(many=True, source="api_country_counts")
+    signatures_per_day = DayCountSerializer(many=True, source="api_days")
+
+    class Meta(PetitionSerializer.Meta):
+        fields = [
+            *PetitionSerializer.Meta.fields,
+            "details",
+            "assignments",
+            "signatures_by_region",
+            "signatures_by_country",
+            "signatures_per_day",
+        ]
+        read_only_fields = fields
+
+
+class TopicSerializer(serializers.ModelSerializer[Topic]):
+    url = serializers.SerializerMethodField()
+    lead_department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    petition_count = serializers.IntegerField(help_text="Public petitions on this topic.")
+
+    class Meta:
+        model = Topic
+        fields = ["slug", "url", "name_en", "name_fr", "lead_department", "petition_count"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, topic: Topic) -> str:
+        return api_url("topic-detail", topic.slug)
+
+
+class RegionSerializer(serializers.ModelSerializer[Region]):
+    url = serializers.SerializerMethodField()
+    country = serializers.CharField(source="country_id", help_text="ISO 3166-1 alpha-2 code.")
+    # The metaclass takes declared fields off the class, so this shadows nothing at run time.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        source="parent_id", allow_null=True, help_text="The id of the region it is part of."
+    )
+
+    class Meta:
+        model = Region
+        fields = ["id", "url", "kind", "code", "name", "country", "parent", "population"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, region: Region) -> str:
+        return api_url("region-detail", region.pk)

@@ -1,0 +1,1 @@
+"""The open-data API of responses, departments and the site-wide statistics."""
