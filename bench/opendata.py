@@ -407,6 +407,24 @@ class Bench:
         if not ok:
             self.failures.append(what)
 
+    def check_counts(self) -> None:
+        """The stored counts agree with the signatures, as the counting task keeps them."""
+        with self._admin_connection(DATABASE).cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM petitions_signature WHERE state = 'confirmed'), "
+                "(SELECT coalesce(sum(signature_count), 0) FROM petitions_petition), "
+                "(SELECT coalesce(sum(count), 0) FROM petitions_countrycount), "
+                "(SELECT coalesce(sum(count), 0) FROM petitions_hourlycount), "
+                "(SELECT count(*) FROM petitions_signature WHERE counted <> (state = 'confirmed'))"
+            )
+            confirmed, petitions, countries, hours, miscounted = cursor.fetchone()
+        self.check(
+            "stored counts equal the confirmed signatures",
+            confirmed == petitions == countries == hours and not miscounted,
+            f"{confirmed:,} confirmed; petitions {petitions:,}, by country {countries:,}, "
+            f"by hour {hours:,}; {miscounted} rows counted wrongly",
+        )
+
     def check_open_loop(self, phase: Phase) -> None:
         r = phase.result
         self.check(
@@ -492,6 +510,7 @@ class Bench:
         self.redis_used = True
         self.setup_database()
         self.describe_database()
+        self.check_counts()
         self.start_gunicorn()
         from petitions.models import Petition
 

@@ -263,7 +263,7 @@ def plan_petitions(size: SeedSize, now: datetime) -> list[PetitionPlan]:
     """States and dates of every petition, and its number of signatures.
 
     Signatures follow a Zipf law (exponent 1.1) over the petitions that opened, in a random
-    order: at 100,000 petitions and 10,000,000 signatures the largest has about 1.3 million,
+    order: at 100,000 petitions and 10,000,000 signatures the largest has about 1.4 million,
     the hundredth about 8,000, and most a handful, as on real petition sites. (A plan is
     small: a few dozen bytes per petition.)
     """
