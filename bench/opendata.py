@@ -98,6 +98,12 @@ class Phase:
     result: OpenLoopResult
     cpu: CpuShare
 
+    @property
+    def answered_rate(self) -> float:
+        """Answers per second: what the server did for its CPU (all of the scheduled
+        requests when it keeps up, fewer when it falls behind)."""
+        return len(self.result.latencies_ms) / self.result.seconds if self.result.seconds else 0
+
 
 class Bench:
     def __init__(self, options: Options) -> None:
@@ -333,7 +339,7 @@ class Bench:
         if name.endswith("list"):
             for line in breakdown(result):
                 say(line)
-        say(f"  {phase.cpu.describe(self.options.rate)}")
+        say(f"  {phase.cpu.describe(phase.answered_rate)}")
         return phase
 
     def count_run(self, connections: int, pk: int) -> Run:
@@ -473,7 +479,7 @@ class Bench:
             f"{export.bytes / 2**20:,.1f} MiB in {export.files} files"
         )
         for phase in phases:
-            out.append(f"cpu {phase.result.name}: {phase.cpu.describe(phase.result.rate)}")
+            out.append(f"cpu {phase.result.name}: {phase.cpu.describe(phase.answered_rate)}")
         for run in counts:
             if run.cpu is not None:
                 out.append(f"cpu count.json c={run.connections}: {run.cpu.describe(run.rate)}")

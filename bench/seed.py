@@ -131,11 +131,20 @@ class LineStream(io.RawIOBase):
         self.lines = iter(lines)
         self.on_rows = on_rows
         self.buffer = b""
+        self.interrupted = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
+        try:
+            return self._read(size)
+        except KeyboardInterrupt:
+            # psycopg2 turns an exception in read() into QueryCanceled: remember the cause.
+            self.interrupted = True
+            raise
+
+    def _read(self, size: int) -> bytes:
         while len(self.buffer) < max(size, 1):
             batch = [line for _, line in zip(range(2000), self.lines, strict=False)]
             if not batch:
@@ -196,7 +205,12 @@ def copy_rows(
     progress = Progress(table.split("_", 1)[-1], total)
     stream = LineStream(lines, progress.advance)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    cursor.copy_expert(sql, stream, size=1 << 20)
+    try:
+        cursor.copy_expert(sql, stream, size=1 << 20)
+    except Exception as error:
+        if stream.interrupted:  # Ctrl-C or SIGTERM while streaming: clean up as for any other
+            raise KeyboardInterrupt from error
+        raise
     return progress.finish()
 
 
