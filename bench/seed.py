@@ -611,6 +611,9 @@ def seed(connection: Any, size: SeedSize) -> SeedReport:
     plans = plan_petitions(size, now)
     connection.autocommit = False
     with connection.cursor() as cursor:
+        # This session only: index builds and the count aggregations sort millions of rows,
+        # in memory rather than in temporary files.
+        cursor.execute("SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'")
         check_columns(cursor, "petitions_petition", PETITION_COLUMNS)
         check_columns(cursor, "petitions_signature", SIGNATURE_COLUMNS)
         with timed(report, "petitions"):
