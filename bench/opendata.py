@@ -47,6 +47,7 @@ from bench.stack import (
     BenchError,
     CpuShare,
     Processes,
+    cpu_by_component,
     cpu_model,
     ensure_wrk,
     free_port,
@@ -331,7 +332,22 @@ class Bench:
 
     # --- phases ---------------------------------------------------------------------------
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until gunicorn is idle: requests a previous phase left queued (when the
+        server fell behind) must not be paid for by the next phase."""
+        groups = self.processes.group_ids()
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = cpu_by_component(groups)["gunicorn"]
+            time.sleep(0.5)
+            if cpu_by_component(groups)["gunicorn"] - before < 0.05:  # under 10 % of a core
+                break
+        waited = time.monotonic() - started
+        if waited >= 1:
+            say(f"waited {waited:.1f} s for gunicorn to finish the previous phase's requests")
+
     def open_loop(self, name: str, paths: list[str], seconds: float) -> Phase:
+        self.settle()
         with measure_cpu(self.processes.group_ids()) as cpu:
             result = run_open_loop(name, self.web_port, paths, self.options.rate, seconds)
         phase = Phase(result, cpu[0])
@@ -343,6 +359,7 @@ class Bench:
         return phase
 
     def count_run(self, connections: int, pk: int) -> Run:
+        self.settle()
         url = f"http://127.0.0.1:{self.web_port}/petitions/{pk}/count.json"
         argv = wrk_argv(self.wrk, connections, self.options.seconds, "status.lua", url)
         # Two wrk threads are enough to drive 64 connections on 2 cores; the one connection
