@@ -5,8 +5,8 @@ same rules hold everywhere. Large mail providers are allow-listed for the domain
 their users are many and independent.
 
 Each limit is a fixed-window counter ("30/10m": at most 30 attempts in each ten-minute
-window). With Redis, every counter of an attempt is created and incremented in one
-pipeline: one round trip for the whole check, where django-ratelimit (which counts through
+window). With Redis, every counter of an attempt is created and incremented by one Lua
+script: one round trip for the whole check, where django-ratelimit (which counts through
 Django's cache API) needs three per counter; during a surge this check runs on every
 submission. Without Redis (``make run``), the counters live in Django's cache.
 """
@@ -18,6 +18,7 @@ import re
 import time
 from dataclasses import dataclass
 from functools import cache as memoise
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -89,9 +90,23 @@ def hit(counters: list[Counter]) -> list[int]:
                 cache.set(key, 1, counter.rate.seconds)
                 counts.append(1)
         return counts
-    pipe = client.pipeline(transaction=False)
-    for counter, key in zip(counters, keys, strict=True):
-        pipe.set(key, 0, ex=counter.rate.seconds, nx=True)
-        pipe.incr(key)
-    replies = pipe.execute()
-    return [int(count) for count in replies[1::2]]
+    seconds = [counter.rate.seconds for counter in counters]
+    return [int(count) for count in _count_script(client)(keys=keys, args=seconds, client=client)]
+
+
+# Each key is incremented, and given its window's expiry when this attempt creates it: one
+# command and one reply for all the counters (a pipeline costs the client several times
+# more to pack and parse). The script is sent once; later calls name it by its digest.
+_COUNT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
+"""
+
+
+@memoise
+def _count_script(client: Any) -> Any:
+    return client.register_script(_COUNT)

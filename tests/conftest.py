@@ -39,11 +39,12 @@ def _empty_cache():
 
     from core.memo import forget_all
     from petitions.places import forget_prefixes
-    from petitions.services.signature_mail import forget_renders
+    from petitions.services.signature_mail import forget_kicks, forget_renders
 
     cache.clear()
     forget_prefixes()  # the per-process copies too: postcode tables, rendered emails
     forget_renders()
+    forget_kicks()
     forget_all()
     translation.activate(settings.LANGUAGE_CODE)  # a previous request may have left French
     yield

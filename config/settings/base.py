@@ -321,6 +321,9 @@ AGORA_SUPPORTERS_NEEDED = env.int("SUPPORTERS_NEEDED", default=5)
 AGORA_MODERATION_TARGET_DAYS = env.int("MODERATION_TARGET_DAYS", default=7)
 AGORA_COUNT_INTERVAL_SECONDS = env.float("COUNT_INTERVAL_SECONDS", default=2.0)
 AGORA_MAX_CONFIRMATION_EMAILS = 5  # per address and petition
+# A web process asks for a confirmation-email sender at most this often (seconds); beat's
+# run every few seconds is the safety net. See petitions.services.signature_mail.
+AGORA_SIGNATURE_MAIL_QUIET_SECONDS = 0.2
 # Signing limits (rates such as 30/10m, see petitions.ratelimits): per client address, and
 # per email domain with an allow-list of large providers whose users are many and
 # independent.

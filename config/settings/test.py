@@ -16,6 +16,9 @@ STORAGES = {
 # Unit tests run tasks in-process; integration tests switch this off and start a real worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every signature asks for its email at once, so a test sees its message without waiting
+# for beat (tests/petitions/test_signature_mail.py covers the quiet period itself).
+AGORA_SIGNATURE_MAIL_QUIET_SECONDS = 0.0
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "test-celerybeat-schedule")
 # The webhook tests' receivers listen on loopback.
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = True

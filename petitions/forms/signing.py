@@ -28,6 +28,30 @@ def default_country(language: str | None) -> str:
     return "FR" if language == "fr" else ""
 
 
+class Shared:
+    """A field that no form instance changes, so every form shares it.
+
+    Django deep-copies each field for every form it builds, so that an instance may adapt
+    its own; the signing form is built for every submission of a surge, and only its
+    country field changes (its choices follow the language).
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class SharedCharField(Shared, forms.CharField):
+    pass
+
+
+class SharedEmailField(Shared, forms.EmailField):
+    pass
+
+
+class SharedBooleanField(Shared, forms.BooleanField):
+    pass
+
+
 class CountryField(forms.ChoiceField):
     """A choice among the countries, validated by a set lookup rather than a scan."""
 
@@ -45,7 +69,7 @@ class PlaceMixin(forms.Form):
         label=_("Country"),
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
-    postcode = forms.CharField(
+    postcode = SharedCharField(
         label=_("Postcode"),
         max_length=POSTCODE_MAX,
         required=False,
@@ -82,28 +106,28 @@ class SignatureForm(PlaceMixin):
 
     field_order = ["name", "email", "country", "postcode", "declaration"]
 
-    name = forms.CharField(
+    name = SharedCharField(
         label=_("Full name"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    email = SharedEmailField(
         label=_("Email address"),
         max_length=254,
         help_text=_("We send you a link to confirm your signature. It is never published."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-    declaration = forms.BooleanField(
+    declaration = SharedBooleanField(
         label=_(
             "I confirm that the information above is correct and that I support this petition."
         ),
         error_messages={"required": _("Confirm that you support this petition to sign it.")},
     )
-    wants_updates = forms.BooleanField(
+    wants_updates = SharedBooleanField(
         label=_("Email me when the government responds"),
         required=False,
     )
-    listed_publicly = forms.BooleanField(
+    listed_publicly = SharedBooleanField(
         label=_("Show my name in the public list of signers"),
         required=False,
         help_text=_("Your email address and postcode are never shown."),
@@ -120,12 +144,12 @@ class SignatureForm(PlaceMixin):
 class OneClickSignatureForm(PlaceMixin):
     """Signing as the signed-in person: their name and verified address are known."""
 
-    one_click = forms.CharField(widget=forms.HiddenInput, initial="1")
-    wants_updates = forms.BooleanField(
+    one_click = SharedCharField(widget=forms.HiddenInput, initial="1")
+    wants_updates = SharedBooleanField(
         label=_("Email me when the government responds"),
         required=False,
     )
-    listed_publicly = forms.BooleanField(
+    listed_publicly = SharedBooleanField(
         label=_("Show my name in the public list of signers"),
         required=False,
         help_text=_("Your email address and postcode are never shown."),

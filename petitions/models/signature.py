@@ -39,14 +39,19 @@ class Signature(models.Model):
         API = "api", _("API")
         PAPER = "paper", _("Paper")
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    # Every index is written by every signature of a surge, so none is redundant: the
+    # petition is the first column of the unique constraint below, regions are reference
+    # data never deleted in production, and only signed-in signers have a user.
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email address"), max_length=254)
     email_normalised = models.CharField(max_length=254)
     country = models.CharField(_("country"), max_length=2)
     postcode = models.CharField(_("postcode"), max_length=12, blank=True)
     region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     user = models.ForeignKey(
@@ -55,6 +60,7 @@ class Signature(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="signatures",
+        db_index=False,
     )
     state = models.CharField(
         _("state"), max_length=20, choices=State.choices, default=State.PENDING
@@ -91,6 +97,8 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
+            # A person's signatures (their data export, their account's deletion).
+            models.Index(fields=["user"], name="signature_user", condition=Q(user__isnull=False)),
             # The counting task's two scans stay small however many rows exist.
             models.Index(
                 fields=["id"],

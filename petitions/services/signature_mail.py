@@ -59,11 +59,20 @@ class MailUnavailable(Exception):
 
 
 def request_delivery() -> None:
-    """After the current transaction commits, start a sender unless one is on its way."""
+    """After the current transaction commits, start a sender unless one is on its way.
+
+    A process that asked less than AGORA_SIGNATURE_MAIL_QUIET_SECONDS ago does not ask
+    again: during a surge that spares a Redis round trip per signature. The row cannot be
+    forgotten: the sender that answered that recent kick, or the one the next signature
+    starts, claims every due row, and beat's periodic run (every few seconds) is the
+    safety net when signatures stop at that very moment.
+    """
 
     def kick() -> None:
         from petitions.tasks import send_signature_emails
 
+        if _asked_recently():
+            return
         if not _raise_latch():
             return  # a sender is queued and will take this row too
         try:
@@ -74,6 +83,23 @@ def request_delivery() -> None:
             logger.exception("Could not start the signature email sender")
 
     transaction.on_commit(kick)
+
+
+def _asked_recently() -> bool:
+    """True if this process asked for a sender less than the quiet period ago."""
+    quiet: float = settings.AGORA_SIGNATURE_MAIL_QUIET_SECONDS
+    now = time.monotonic()
+    if quiet and now - _last_kick[0] < quiet:
+        return True
+    _last_kick[0] = now
+    return False
+
+
+_last_kick = [-1e9]  # monotonic time of this process's last request for a sender
+
+
+def forget_kicks() -> None:
+    _last_kick[0] = -1e9
 
 
 def _raise_latch() -> bool:
