@@ -5,7 +5,7 @@ people with a verified address. Both only validate; the signing service decides.
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -52,14 +52,44 @@ class SharedBooleanField(Shared, forms.BooleanField):
     pass
 
 
-class CountryField(forms.ChoiceField):
-    """A choice among the countries, validated by a set lookup rather than a scan."""
+CHOOSE_A_COUNTRY = _("Choose a country")
+
+
+class CountrySelect(forms.Select):
+    """A select of the countries, named in the language of the request being answered."""
+
+    @property  # type: ignore[override]
+    def choices(self) -> CountryChoices:
+        return country_field_choices(CHOOSE_A_COUNTRY)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        """Ignored: the choices follow the active language (Select.__init__ sets them)."""
+
+    # Copied as a plain widget: the choices are not the copy's to hold (and reading them
+    # would query the database when the form class is defined).
+    __deepcopy__ = forms.Widget.__deepcopy__
+
+
+class CountryField(Shared, forms.ChoiceField):
+    """A choice among the countries, in the active language, validated by a set lookup.
+
+    Its choices are read when needed rather than set on each form, so no form changes the
+    field and every form shares it.
+    """
+
+    widget = CountrySelect
+
+    @property
+    def choices(self) -> CountryChoices:
+        return country_field_choices(CHOOSE_A_COUNTRY)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        """Ignored, as for CountrySelect (ChoiceField.__init__ sets them)."""
 
     def valid_value(self, value: Any) -> bool:
-        choices = self.choices
-        if isinstance(choices, CountryChoices):
-            return str(value) in choices.codes
-        return super().valid_value(value)
+        return str(value) in self.choices.codes
 
 
 class PlaceMixin(forms.Form):
@@ -67,7 +97,7 @@ class PlaceMixin(forms.Form):
 
     country = CountryField(
         label=_("Country"),
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     postcode = SharedCharField(
         label=_("Postcode"),
@@ -78,8 +108,6 @@ class PlaceMixin(forms.Form):
     )
 
     def _init_country(self, language: str | None) -> None:
-        field = cast(forms.ChoiceField, self.fields["country"])
-        field.choices = country_field_choices(_("Choose a country"))
         if not self.is_bound and not self.initial.get("country"):
             self.initial["country"] = default_country(language)
 

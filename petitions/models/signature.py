@@ -133,9 +133,7 @@ class Signature(models.Model):
         one-signature-per-address constraint) surface as Django's IntegrityError.
         """
         fields, sql = _insert_statement(connection)
-        params = [
-            field.get_db_prep_save(field.pre_save(self, True), connection) for field in fields
-        ]
+        params = [_prepared(self, field) for field in fields]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             self.pk = cursor.fetchone()[0]
@@ -143,6 +141,24 @@ class Signature(models.Model):
 
 
 _INSERT_STATEMENTS: dict[str, tuple[list[models.Field[Any, Any]], str]] = {}
+# Fields whose database value is the Python value itself when it is a str, bool, int or
+# None: Django's preparation would only confirm that (and costs more than the INSERT).
+_AS_IS_FIELDS = (
+    models.CharField,
+    models.EmailField,
+    models.BooleanField,
+    models.PositiveSmallIntegerField,
+    models.ForeignKey,
+)
+_AS_IS_VALUES = (str, bool, int, type(None))
+
+
+def _prepared(signature: Signature, field: models.Field[Any, Any]) -> Any:
+    if type(field) in _AS_IS_FIELDS:
+        value = getattr(signature, field.attname)
+        if type(value) in _AS_IS_VALUES:
+            return value
+    return field.get_db_prep_save(field.pre_save(signature, True), connection)
 
 
 def _insert_statement(database: BaseDatabaseWrapper) -> tuple[list[models.Field[Any, Any]], str]:
