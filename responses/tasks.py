@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
@@ -24,6 +25,9 @@ def publish_scheduled_responses() -> list[int]:
     return publication.publish_scheduled_responses()
 
 
+SEND_BUDGET = 30.0  # seconds: a batch or two less than the tasks' soft time limit (60 s)
+
+
 @shared_task
 def fan_out_mailing(mailing_id: int) -> int:
     """Create the outbox rows, then start the senders (each claims its own batches)."""
@@ -41,10 +45,18 @@ def fan_out_mailing(mailing_id: int) -> int:
     max_retries=None,
 )
 def send_mailing(self: Any, mailing_id: int) -> int:
-    """Send batches until none is left; a server outage retries with backoff."""
-    sent = 0
+    """Send batches until none is left; a server outage retries with backoff.
+
+    A large mailing outlasts the tasks' time limit: each sender stops after SEND_BUDGET
+    seconds, between two batches, and a new task takes its place, so no sender is killed
+    between the SMTP server's acceptance of a message and the row's release.
+    """
+    sent, started = 0, time.monotonic()
     while handled := outbox.send_batch(mailing_id):
         sent += handled
+        if time.monotonic() - started > SEND_BUDGET:
+            send_mailing.delay(mailing_id)
+            break
     return sent
 
 

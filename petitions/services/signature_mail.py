@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -38,6 +39,7 @@ BATCH = 200
 LEASE = timedelta(minutes=2)
 KICK_KEY = "agora:signature-mail:kick"
 KICK_DELAY = 0.5
+SEND_BUDGET = 30.0  # seconds: a batch or two less than the tasks' soft time limit (60 s)
 RENDER_SECONDS = 60.0
 NAME = "AGORANAMEPLACEHOLDER"
 CONFIRM = "https://agora.invalid/confirm-placeholder/"
@@ -204,13 +206,20 @@ def send_batch(size: int = BATCH) -> int:
             _send_one(row, _rendered(row, petitions[row.petition_id]), smtp)
             handled.add(row.pk)
     except TRANSIENT as error:
-        Signature.objects.filter(pk__in=[row.pk for row in rows if row.pk not in handled]).update(
-            email_claimed_until=None, email_claim_token=""
-        )
+        _release([row for row in rows if row.pk not in handled])
         raise MailUnavailable(str(error)) from error
+    except SoftTimeLimitExceeded:
+        _release([row for row in rows if row.pk not in handled])  # another sender sends them
+        raise
     finally:
         smtp.close()
     return len(rows)
+
+
+def _release(rows: list[Signature]) -> None:
+    Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
+        email_claimed_until=None, email_claim_token=""
+    )
 
 
 def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
@@ -240,10 +249,21 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
     )
 
 
-def send_due() -> int:
-    """Send every due email, batch after batch; returns how many were handled."""
+def send_due(budget: float = SEND_BUDGET) -> int:
+    """Send due emails, batch after batch, for at most ``budget`` seconds.
+
+    After a surge the backlog can outlast the task's time limit, and a sender killed by
+    it between the SMTP server's acceptance and the row's release would leave that email
+    to be sent again when its claim expires. So the sender stops in time and hands the
+    rest to a new one. Returns how many emails were handled.
+    """
     _lower_latch()  # from now on, a new signature must start another sender
-    total = 0
+    started, total = time.monotonic(), 0
     while handled := send_batch():
         total += handled
+        if time.monotonic() - started > budget:
+            from petitions.tasks import send_signature_emails
+
+            send_signature_emails.delay()
+            break
     return total
