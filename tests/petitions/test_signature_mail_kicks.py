@@ -45,3 +45,24 @@ def test_within_the_quiet_period_a_process_does_not_even_ask_redis(
     signature_mail.forget_kicks()
     with mock.patch.object(signature_mail, "_raise_latch", return_value=True) as latch:
         assert kicks(django_capture_on_commit_callbacks, 1) == 1
+
+
+def test_a_sender_hands_over_to_a_new_one_before_the_time_limit():
+    batches = iter([200, 200, 0])
+    with (
+        mock.patch.object(signature_mail, "send_batch", side_effect=lambda: next(batches)),
+        mock.patch("petitions.tasks.send_signature_emails.delay") as handed_over,
+    ):
+        assert signature_mail.send_due(budget=0.0) == 200
+    assert handed_over.call_count == 1
+    assert next(batches) == 200  # the rest is left to the new sender
+
+
+def test_a_sender_within_its_time_sends_every_batch():
+    batches = iter([200, 200, 0])
+    with (
+        mock.patch.object(signature_mail, "send_batch", side_effect=lambda: next(batches)),
+        mock.patch("petitions.tasks.send_signature_emails.delay") as handed_over,
+    ):
+        assert signature_mail.send_due() == 400
+    assert handed_over.call_count == 0
