@@ -77,7 +77,7 @@ class Signature(models.Model):
     # petitions.services.signature_mail sends the due ones in batches from the mail queue.
     email_due = models.CharField(max_length=20, choices=EmailDue.choices, blank=True)
     email_claimed_until = models.DateTimeField(null=True, blank=True)
-    email_claim_token = models.CharField(max_length=32, blank=True)
+    email_claim_token = models.CharField(max_length=100, blank=True)  # worker name/uuid
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     counted = models.BooleanField(default=False)
     created_at = models.DateTimeField(_("signed"), auto_now_add=True)

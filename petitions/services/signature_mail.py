@@ -29,7 +29,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from core import redis
-from core.claims import claim_rows
+from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
 from core.mail import temporary
 from petitions.models import Petition, Signature
 
@@ -53,6 +53,15 @@ TRANSIENT = (
     smtplib.SMTPConnectError,
     ConnectionError,
     TimeoutError,
+)
+
+
+CLAIMED_TABLES.append(
+    ClaimedTable(
+        Signature.objects.all,
+        token_field="email_claim_token",  # noqa: S106 - a column name
+        until_field="email_claimed_until",
+    )
 )
 
 

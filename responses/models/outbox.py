@@ -75,7 +75,7 @@ class OutboxMessage(models.Model):
     # A sender claims rows by writing its token with a conditional UPDATE; a claim that
     # outlives ``claimed_until`` (its worker died) can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    claim_token = models.CharField(max_length=100, blank=True, db_index=True)  # worker/uuid
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
 

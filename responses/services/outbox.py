@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from core.claims import claim_rows
+from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
 from core.mail import temporary
 from core.markdown import render_markdown
 from petitions.models import Petition, Signature
@@ -47,6 +47,11 @@ TRANSIENT = (
     smtplib.SMTPConnectError,
     ConnectionError,
     TimeoutError,
+)
+
+
+CLAIMED_TABLES.append(
+    ClaimedTable(lambda: OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING))
 )
 
 
