@@ -367,6 +367,7 @@ class Bench:
         self.sink_rate = 0.0
         self.sink_cpu_us = 0.0
         self.workers_started = 0
+        self.nodes: dict[str, str] = {}  # process name -> Celery node name
         self.delivery = Delivery()
         self.routing = Routing()
         self.pg_version = ""
@@ -528,13 +529,16 @@ class Bench:
 
     # --- workers --------------------------------------------------------------------------
 
-    def start_worker(self, queues: str) -> str:
+    def start_worker(self, queues: str, node: str | None = None) -> str:
+        """Start a worker; ``node`` restarts one under its old name, as systemd does."""
         self.workers_started += 1
         name = f"worker-{self.workers_started}"
+        node = node or f"fanout-{self.workers_started}@%h"
+        self.nodes[name] = node
         argv = [
             str(BIN / "celery"), "-A", "config", "worker", "-Q", queues,
             "--concurrency", str(self.options.concurrency), "--prefetch-multiplier", "1",
-            "--hostname", f"fanout-{self.workers_started}@%h",
+            "--hostname", node,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
         ]  # fmt: skip
         self.processes.start(name, argv, self.env)
@@ -826,7 +830,9 @@ class Bench:
         self.kill(victim)
         d.killed_after, d.killed_at_count = time.monotonic() - watch.started, distinct
         say(f"SIGKILL {victim} (its process group) after {distinct:,} messages")
-        watch.workers.append(self.start_worker("mail"))
+        # Restarted under the same name, as systemd restarts a unit: its predecessor's
+        # claims are freed at once (config.celery.release_claims_of_previous_life).
+        watch.workers.append(self.start_worker("mail", node=self.nodes[victim]))
         d.restart_seconds = time.monotonic() - watch.started - d.killed_after
         say(f"{watch.workers[-1]} ready {d.restart_seconds:.1f} s after the kill")
         watch.killed = True

@@ -61,3 +61,14 @@ def test_a_worker_without_a_name_frees_nothing():
     due_signatures(1)
     claim("mail@host-a", 1)
     assert claims.release_claims_of("") == 0
+
+
+def test_a_worker_that_becomes_ready_frees_the_claims_of_its_previous_life():
+    from types import SimpleNamespace
+
+    from config.celery import release_claims_of_previous_life
+
+    due_signatures(2)
+    claim("mail@host-a", 2)
+    release_claims_of_previous_life(sender=SimpleNamespace(hostname="mail@host-a"))
+    assert not Signature.objects.exclude(email_claim_token="").exists()
