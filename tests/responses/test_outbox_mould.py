@@ -52,7 +52,9 @@ def parts(message: Message) -> dict[str, str]:
     found = {}
     for part in message.walk():
         if not part.is_multipart():
-            found[part.get_content_type()] = part.get_payload(decode=True).decode()
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            found[part.get_content_type()] = payload.decode()
     return found
 
 
