@@ -42,7 +42,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from bench.stack import (
@@ -54,6 +53,7 @@ from bench.stack import (
     cpu_model,
     free_port,
     percentile,
+    run_bench,
     say,
     total_cpu_seconds,
 )
@@ -1189,10 +1189,6 @@ def _frame(frame: str) -> str:
     return f"{name} ({short})"
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m bench.fanout", description=__doc__.split("\n\n")[0]
@@ -1241,22 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
         drive_sink(int(arguments[1]), float(arguments[2]))
         return 0
     options = parse_options(arguments)
-    signal.signal(signal.SIGTERM, _terminate)
-    bench = Bench(options)
-    try:
-        return bench.run()
-    except BenchError as error:
-        bench.failures.append(str(error))
-        print(f"benchmark failed: {error}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        bench.failures.append("interrupted")
-        print("interrupted", file=sys.stderr, flush=True)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # clean up even on a second Ctrl-C
-        bench.cleanup()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return run_bench(Bench(options))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import string
 import subprocess
 import sys
@@ -35,7 +34,6 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
@@ -52,6 +50,7 @@ from bench.stack import (
     ensure_wrk,
     free_port,
     measure_cpu,
+    run_bench,
     say,
 )
 
@@ -577,10 +576,6 @@ class Bench:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m bench.opendata", description=__doc__.split("\n\n")[0]
@@ -617,24 +612,7 @@ def parse_options(argv: list[str] | None) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    # Ctrl-C and SIGTERM both clean up (a shell may start us with SIGINT ignored).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    bench = Bench(options)
-    try:
-        return bench.run()
-    except BenchError as error:
-        bench.failures.append(str(error))
-        print(f"benchmark failed: {error}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        bench.failures.append("interrupted")
-        print("interrupted", file=sys.stderr, flush=True)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # clean up even on a second Ctrl-C
-        bench.cleanup()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return run_bench(Bench(options))
 
 
 if __name__ == "__main__":

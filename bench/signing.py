@@ -34,7 +34,6 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from bench.stack import (
@@ -50,6 +49,7 @@ from bench.stack import (
     free_port,
     measure_cpu,
     percentile,
+    run_bench,
     say,
 )
 
@@ -738,10 +738,6 @@ class Bench:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def parse_options(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m bench.signing", description=__doc__.split("\n\n")[0]
@@ -778,24 +774,7 @@ def parse_options(argv: list[str] | None) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    # Ctrl-C and SIGTERM both clean up (a shell may start us with SIGINT ignored).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminate)
-    bench = Bench(options)
-    try:
-        return bench.run()
-    except BenchError as error:
-        bench.failures.append(str(error))
-        print(f"benchmark failed: {error}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        bench.failures.append("interrupted")
-        print("interrupted", file=sys.stderr, flush=True)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # clean up even on a second Ctrl-C
-        bench.cleanup()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return run_bench(Bench(options))
 
 
 if __name__ == "__main__":

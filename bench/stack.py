@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -20,7 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIRM_LINK = re.compile(rb"/petitions/signatures/([A-Za-z0-9_-]+)/confirm/")
@@ -301,3 +303,42 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return "an unknown CPU"
+
+
+# --- Running a benchmark --------------------------------------------------------------------
+
+
+class Runnable(Protocol):
+    failures: list[str]
+
+    def run(self) -> int: ...
+
+    def cleanup(self) -> None: ...
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run_bench(bench: Runnable) -> int:
+    """Run a benchmark and remove what it started whatever happens: its exit status.
+
+    Ctrl-C and SIGTERM both clean up (a shell may start us with SIGINT ignored); 2 when
+    the stack could not be measured, 130 when interrupted.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return bench.run()
+    except BenchError as error:
+        bench.failures.append(str(error))
+        print(f"benchmark failed: {error}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        bench.failures.append("interrupted")
+        print("interrupted", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # clean up even on a second Ctrl-C
+        bench.cleanup()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
