@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,6 +45,7 @@ FANOUT_BATCH = 5000
 SEND_BATCH = 500
 UNSUBSCRIBE_SALT = "agora.unsubscribe"
 PLACEHOLDER = "https://agora.invalid/unsubscribe-placeholder/"
+LEADING_DOT = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
 
 # A temporary refusal: try again later. Anything 5xx is permanent for that recipient.
 TRANSIENT = (
@@ -276,8 +278,20 @@ class Mould:
         return cls(data=data, sender=sender)
 
     def send(self, mailing: Mailing, row: OutboxMessage, smtp: SMTPBackend) -> bool:
-        """Send this signer's copy; False when it must be built as usual (a non-ASCII address)."""
-        if not row.email.isascii() or smtp.connection is None:
+        """Send this signer's copy and mark its row sent; False when it must be built as
+        usual (a non-ASCII address).
+
+        The SMTP transaction is smtplib's ``sendmail`` in its steps, so that the row's
+        UPDATE is made before the message's final dot and committed right after the
+        server's acceptance: a worker killed at any moment leaves either an unsent message
+        with its row pending, or a sent one whose commit PostgreSQL already received, except
+        in the microseconds between the server's answer and the COMMIT leaving the socket.
+        (With ``sendmail`` then an UPDATE, that window was a database round trip long, and
+        the fan-out benchmark's kill hit it.) Refusals raise smtplib's exceptions, as
+        ``sendmail`` does.
+        """
+        connection = smtp.connection
+        if not row.email.isascii() or connection is None:
             return False
         data = (
             self.data.replace(PLACEHOLDER.encode(), unsubscribe_url(row.signature_id).encode())
@@ -285,7 +299,28 @@ class Mould:
             .replace(self.ID.encode(), make_msgid(domain=DNS_NAME).strip("<>").encode())
             .replace(self.OUTBOX.encode(), f"{mailing.pk}:{row.pk}".encode())
         )
-        smtp.connection.sendmail(self.sender, [row.email], data)
+        connection.ehlo_or_helo_if_needed()
+        code, reply = connection.mail(self.sender)
+        if code != 250:
+            connection.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
+        code, reply = connection.rcpt(row.email)
+        if code not in (250, 251):
+            connection.rset()
+            raise smtplib.SMTPRecipientsRefused({row.email: (code, reply)})
+        connection.putcmd("data")
+        code, reply = connection.getreply()
+        if code != 354:
+            connection.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        body = LEADING_DOT.sub(b"..", data)
+        connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        with transaction.atomic():
+            _mark_sent(row)  # committed only if the server takes the message
+            connection.send(b".\r\n")
+            code, reply = connection.getreply()
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
         return True
 
 
@@ -298,8 +333,9 @@ def _send_one(
 ) -> None:
     """Send one message and record what happened to it, right away."""
     try:
-        if mould is None or not mould.send(mailing, row, smtp):
-            _message(mailing, row, rendered, smtp).send()
+        if mould is not None and mould.send(mailing, row, smtp):
+            return  # sent and marked
+        _message(mailing, row, rendered, smtp).send()
     except smtplib.SMTPRecipientsRefused as refused:
         if temporary(refused):
             raise TransientMailError(str(refused.recipients)) from refused
@@ -310,6 +346,10 @@ def _send_one(
             raise TransientMailError(str(error)) from error
         _fail(row, f"{error.smtp_code} {error.smtp_error!r}")
         return
+    _mark_sent(row)
+
+
+def _mark_sent(row: OutboxMessage) -> None:
     OutboxMessage.objects.filter(pk=row.pk).update(
         state=OutboxMessage.State.SENT, sent_at=timezone.now(), claim_token=""
     )

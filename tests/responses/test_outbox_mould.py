@@ -18,14 +18,49 @@ pytestmark = pytest.mark.django_db
 
 
 class Recorder:
-    """Stands for smtplib.SMTP: keeps what sendmail was given."""
+    """Stands for smtplib.SMTP: answers each step, keeps what was sent, and can refuse the
+    message at its final dot with ``final`` (code, text)."""
 
-    def __init__(self) -> None:
+    def __init__(self, final: tuple[int, bytes] = (250, b"OK")) -> None:
         self.sent: list[tuple[str, list[str], bytes]] = []
+        self.final = final
+        self.sender = ""
+        self.recipients: list[str] = []
+        self.buffer = b""
+        self.replies: list[tuple[int, bytes]] = []
+        self.pending_at_dot: list[str] = []  # the row's state seen when the dot was sent
 
-    def sendmail(self, sender: str, recipients: list[str], data: bytes) -> dict[str, str]:
-        self.sent.append((sender, recipients, data))
-        return {}
+    def ehlo_or_helo_if_needed(self) -> None:
+        pass
+
+    def mail(self, sender: str) -> tuple[int, bytes]:
+        self.sender = sender
+        return 250, b"OK"
+
+    def rcpt(self, recipient: str) -> tuple[int, bytes]:
+        self.recipients = [recipient]
+        return 250, b"OK"
+
+    def putcmd(self, command: str) -> None:
+        assert command == "data"
+        self.replies.append((354, b"go ahead"))
+
+    def send(self, data: bytes) -> None:
+        if data == b".\r\n":
+            self.pending_at_dot.append(OutboxMessage.objects.get(email=self.recipients[0]).state)
+            self.replies.append(self.final)
+            if self.final[0] == 250:
+                body = self.buffer.replace(b"\r\n..", b"\r\n.")
+                self.sent.append((self.sender, self.recipients, body))
+            self.buffer = b""
+        else:
+            self.buffer += data
+
+    def getreply(self) -> tuple[int, bytes]:
+        return self.replies.pop(0)
+
+    def rset(self) -> None:
+        pass
 
 
 @pytest.fixture
@@ -38,9 +73,9 @@ def mailing():
     return mailing
 
 
-def smtp_backend() -> SMTPBackend:
+def smtp_backend(recorder: Recorder | None = None) -> SMTPBackend:
     backend = SMTPBackend(host="127.0.0.1", port=9)
-    backend.connection = Recorder()  # type: ignore[assignment]
+    backend.connection = recorder or Recorder()  # type: ignore[assignment]
     return backend
 
 
@@ -111,3 +146,38 @@ def test_a_placeholder_cut_by_quoted_printable_falls_back_to_the_usual_way(maili
     long_line = "x" * 1230 + outbox.PLACEHOLDER + "x" * 200
     rendered = outbox.Rendered(rendered.subject, rendered.text + long_line, rendered.html)
     assert outbox.Mould.make(mailing, rendered, smtp_backend()) is None
+
+
+def test_the_row_is_marked_sent_in_the_same_breath_as_the_server_accepts(mailing):
+    row = OutboxMessage.objects.get(email="ada@example.org")
+    recorder = Recorder()
+    backend = smtp_backend(recorder)
+    rendered = outbox.render(mailing, "fr")
+    outbox._send_one(mailing, row, rendered, backend, outbox.Mould.make(mailing, rendered, backend))
+    # The UPDATE was made (in the open transaction) before the final dot went out...
+    assert recorder.pending_at_dot == [OutboxMessage.State.SENT]
+    # ...and committed once the server said 250.
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.SENT
+    assert len(recorder.sent) == 1
+
+
+def test_a_message_refused_at_its_final_dot_for_good_is_recorded_failed(mailing):
+    row = OutboxMessage.objects.get(email="ada@example.org")
+    backend = smtp_backend(Recorder(final=(554, b"rejected")))
+    rendered = outbox.render(mailing, "fr")
+    outbox._send_one(mailing, row, rendered, backend, outbox.Mould.make(mailing, rendered, backend))
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.FAILED
+    assert "554" in row.error
+
+
+def test_a_message_refused_for_now_stays_pending_for_a_retry(mailing):
+    row = OutboxMessage.objects.get(email="ada@example.org")
+    backend = smtp_backend(Recorder(final=(451, b"try later")))
+    rendered = outbox.render(mailing, "fr")
+    mould = outbox.Mould.make(mailing, rendered, backend)
+    with pytest.raises(outbox.TransientMailError):
+        outbox._send_one(mailing, row, rendered, backend, mould)
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.PENDING  # the mark was rolled back
