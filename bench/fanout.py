@@ -1197,7 +1197,7 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--million", action="store_true", help="1,000,000 signers")
     parser.add_argument("--quick", action="store_true", help="10,000 signers, 10 crossings")
     parser.add_argument(
-        "--concurrency", type=int, default=2, help="prefork processes per worker (default 2)"
+        "--concurrency", type=int, default=3, help="prefork processes per worker (default 3)"
     )
     parser.add_argument(
         "--worker-instances", type=int, default=1, help="worker process groups (default 1)"
