@@ -36,6 +36,7 @@ migrate: $(STAMP)
 
 demo: migrate
 	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py export_open_data  # the bulk files /data/ serves (then nightly)
 
 run: messages demo
 	$(BIN)/python manage.py check
