@@ -51,6 +51,7 @@ from bench.stack import (
     Processes,
     cpu_by_component,
     cpu_model,
+    drop_database,
     free_port,
     percentile,
     run_bench,
@@ -441,14 +442,7 @@ class Bench:
     def drop_database(self) -> None:
         if not self.database_created:
             return
-        with suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        connection = self._admin_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.close()
+        drop_database(POSTGRES, DATABASE)
         self.database_created = False
 
     def flush_redis(self) -> None:

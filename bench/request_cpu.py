@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.stack import drop_database, recreate_database
+
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
@@ -46,14 +48,7 @@ def configure() -> None:
             "STATIC_ROOT": os.path.join(tempfile.gettempdir(), "agora-bench-cpu-static"),
         }
     )
-    import psycopg2
-
-    admin = psycopg2.connect(f"{POSTGRES}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    admin.close()
+    recreate_database(POSTGRES, DATABASE)
     import redis
 
     redis.Redis.from_url(f"{REDIS}/{REDIS_DB}").flushdb()
@@ -68,16 +63,7 @@ def configure() -> None:
 
 
 def drop() -> None:
-    from django.db import connections
-
-    connections.close_all()
-    import psycopg2
-
-    admin = psycopg2.connect(f"{POSTGRES}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin.close()
+    drop_database(POSTGRES, DATABASE)
 
 
 def open_petition() -> int:

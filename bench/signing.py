@@ -45,6 +45,7 @@ from bench.stack import (
     Processes,
     count_lags,
     cpu_model,
+    drop_database,
     ensure_wrk,
     free_port,
     measure_cpu,
@@ -252,14 +253,7 @@ class Bench:
     def drop_database(self) -> None:
         if not self.database_created:
             return
-        with suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        connection = self._admin_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.close()
+        drop_database(POSTGRES, DATABASE)
         self.database_created = False
 
     def redis(self) -> Any:

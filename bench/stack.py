@@ -342,3 +342,35 @@ def run_bench(bench: Runnable) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # clean up even on a second Ctrl-C
         bench.cleanup()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# --- Databases of its own -------------------------------------------------------------------
+
+
+def _admin(server: str) -> Any:
+    import psycopg2
+
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True  # CREATE and DROP DATABASE refuse a transaction
+    return connection
+
+
+def recreate_database(server: str, name: str) -> None:
+    """An empty database ``name`` on ``server``, whatever a previous run left behind."""
+    connection = _admin(server)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def drop_database(server: str, name: str) -> None:
+    """Drop ``name``, closing this process's Django connections to it first."""
+    with suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+    connection = _admin(server)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
