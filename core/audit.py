@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
+from core.api import answers
 from core.models import AuditEvent
 from core.webhooks.events import EVENT_FOR_ACTION
 
@@ -32,6 +33,8 @@ def record_event(
         target_id=str(target.pk) if target is not None else "",
         data=data or {},
     )
+    if answers.enabled() and answers.concerns_public_data(action):
+        transaction.on_commit(answers.invalidate)  # the API shows the change at once
     if action in EVENT_FOR_ACTION:
         # Some audit events are public webhook events (core/webhooks/events.py). Imported
         # here because the webhook services record audit events themselves.

@@ -14,11 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Case,
     F,
     IntegerField,
     OuterRef,
@@ -27,9 +26,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.expressions import CombinedExpression
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
@@ -140,21 +138,11 @@ def with_recent_signatures(queryset: QuerySet[Petition]) -> QuerySet[Petition]:
     return queryset.annotate(recent_signatures=recent_signatures(timezone.now() - TRENDING_WINDOW))
 
 
-def search_vector(config: str) -> CombinedExpression:
-    """The weighted document of a petition in one text search configuration.
-
-    Migration 0002 builds a GIN index on exactly this expression for each configuration
-    (partial: French petitions for ``french``, the others for ``english``); change both
-    together, or the planner stops using the indexes (tests/petitions/test_selectors.py).
-    """
-    return (
-        SearchVector("title", config=config, weight="A")
-        + SearchVector("summary", config=config, weight="B")
-        + SearchVector("details", config=config, weight="C")
-    )
-
-
-FRENCH_PETITIONS = Q(language="fr")
+# Migration 0009 stores each petition's weighted document (title A, summary B, details C) in
+# its own language's configuration, French for French petitions and English otherwise, as a
+# generated column with a GIN index. The column is PostgreSQL's alone: the model does not
+# declare it, so Django never writes it.
+SEARCH_DOCUMENT = RawSQL('"petitions_petition"."search_document"', [], SearchVectorField())
 
 
 def search(queryset: QuerySet[Petition], q: str) -> QuerySet[Petition]:
@@ -172,16 +160,9 @@ def search(queryset: QuerySet[Petition], q: str) -> QuerySet[Petition]:
         q, config=ENGLISH, search_type="websearch"
     )
     return (
-        queryset.alias(document_fr=search_vector(FRENCH), document_en=search_vector(ENGLISH))
-        .filter(
-            (FRENCH_PETITIONS & Q(document_fr=query)) | (~FRENCH_PETITIONS & Q(document_en=query))
-        )
-        .annotate(
-            rank=Case(
-                When(FRENCH_PETITIONS, then=SearchRank(F("document_fr"), query)),
-                default=SearchRank(F("document_en"), query),
-            )
-        )
+        queryset.alias(document=SEARCH_DOCUMENT)
+        .filter(document=query)
+        .annotate(rank=SearchRank(F("document"), query))
     )
 
 

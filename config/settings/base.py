@@ -392,6 +392,8 @@ REST_FRAMEWORK = {
 }
 # Requests per client address to /api/v1/ (DRF rate: N/s, N/min, N/hour, N/day; empty: no
 # limit). Generous: reusers who need everything have the bulk files.
+# Whole API answers kept in the cache while fresh (core.api.answers); tests turn it off.
+AGORA_API_ANSWER_CACHE = env.bool("API_ANSWER_CACHE", default=True)
 AGORA_API_RATE = env("API_RATE", default="300/min")
 if AGORA_API_RATE and not re.fullmatch(
     r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", AGORA_API_RATE

@@ -19,6 +19,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Every signature asks for its email at once, so a test sees its message without waiting
 # for beat (tests/petitions/test_signature_mail.py covers the quiet period itself).
 AGORA_SIGNATURE_MAIL_QUIET_SECONDS = 0.0
+# Tests change data and read the API at once; tests/api/test_answers.py turns this on.
+AGORA_API_ANSWER_CACHE = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "test-celerybeat-schedule")
 # The webhook tests' receivers listen on loopback.
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = True

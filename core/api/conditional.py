@@ -1,8 +1,9 @@
 """Conditional GET for the open-data API: ETag, Last-Modified, 304, Cache-Control.
 
 The ETag is a digest of the rendered body, so it changes exactly when the answer does,
-whatever part of the data moved (a count, a response, a department's record). The answer
-is still computed, but a client that already holds it gets a 304 without the body.
+whatever part of the data moved (a count, a response, a department's record). A client
+that already holds the answer gets a 304 without the body (and, while the server keeps the
+answer, without any query: see ``core.api.answers``).
 
 Last-Modified is the time this server first served the current body at this address: the
 (ETag, time) pair is kept in the cache per address, and a new ETag gets a new time, later
@@ -15,46 +16,58 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from rest_framework.response import Response
 
-SEEN_KEY = "agora:api:seen:{digest}"
-SEEN_TIMEOUT = 7 * 24 * 3600
+from core.api import answers
+from core.api.answers import Answer
 
 
 def body_etag(content: bytes) -> str:
     return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
 
 
-def first_served(address: str, etag: str) -> int:
-    """When this body was first served at ``address`` (Unix seconds)."""
-    key = SEEN_KEY.format(digest=hashlib.sha256(address.encode()).hexdigest())
+def first_served(etag: str, seen: Any) -> tuple[int, tuple[str, int] | None]:
+    """When this body was first served at its address (Unix seconds), from the record the
+    cache held (``seen``); and the record to store, or None when it stays the same."""
     now = int(time.time())
-    stored = cache.get(key)
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == etag:
-        return int(stored[1])
+    if isinstance(seen, tuple) and len(seen) == 2 and seen[0] == etag:
+        return int(seen[1]), None
     since = now
-    if isinstance(stored, tuple) and len(stored) == 2:
-        since = max(now, int(stored[1]) + 1)
-    cache.set(key, (etag, since), SEEN_TIMEOUT)
-    return since
+    if isinstance(seen, tuple) and len(seen) == 2:
+        since = max(now, int(seen[1]) + 1)
+    return since, (etag, since)
 
 
-def conditional_response(
-    request: HttpRequest, response: Response, *, max_age: int
-) -> HttpResponseBase:
-    """Add validators and Cache-Control to a 200 answer, or answer 304 (or 412) instead."""
+def answer_of(address: str, response: Response, held: answers.Held, *, max_age: int) -> Answer:
+    """A rendered 200 answer with its validators, ready to keep and to serve."""
     response.render()
     etag = body_etag(response.content)
-    last_modified = first_served(request.get_full_path(), etag)
-    response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=max_age)
+    last_modified, record = first_served(etag, held.seen)
+    if record is not None:
+        answers.remember_first_served(address, record)
+    return Answer(
+        body=response.content,
+        content_type=response["Content-Type"],
+        etag=etag,
+        last_modified=last_modified,
+        link=response.headers.get("Link", ""),
+        generation=held.generation,
+        max_age=max_age,
+    )
+
+
+def conditional_response(request: HttpRequest, answer: Answer) -> HttpResponseBase:
+    """The answer with its validators and Cache-Control, or a 304 (or 412) instead."""
+    response = answer.response()
+    response.headers["ETag"] = answer.etag
+    response.headers["Last-Modified"] = http_date(answer.last_modified)
+    patch_cache_control(response, public=True, max_age=answer.max_age)
     conditional = get_conditional_response(
-        request, etag=etag, last_modified=last_modified, response=response
+        request, etag=answer.etag, last_modified=answer.last_modified, response=response
     )
     return conditional if conditional is not None else response

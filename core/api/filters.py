@@ -11,7 +11,9 @@ from typing import Any
 
 from django import forms
 from django.db.models import Model, QuerySet
+from django.utils.translation import get_language
 from django_filters import (  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
+    FilterSet,
     RangeFilter,
 )
 from django_filters.rest_framework import (  # type: ignore[import-untyped, unused-ignore]
@@ -22,6 +24,24 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.api.errors import parameter_errors
+
+_FORM_CLASSES: dict[tuple[type[Any], str | None], type[forms.Form]] = {}
+
+
+class OpenDataFilterSet(FilterSet):  # type: ignore[misc, unused-ignore]
+    """A FilterSet whose form class is built once per language, not for every request.
+
+    django-filter builds a new form class (a form field per filter, with its label) each
+    time it validates parameters; nothing in ours depends on the request, so the class is
+    kept (the form still copies its fields for each request, as every Django form does).
+    """
+
+    def get_form_class(self) -> type[forms.Form]:
+        key = (type(self), get_language())
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            form_class = _FORM_CLASSES[key] = super().get_form_class()
+        return form_class
 
 
 def _range_errors(filterset: Any, name: str, request: Request) -> dict[str, list[str]]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.api import answers
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 DEFAULT_PAGE_SIZE = 20
@@ -34,6 +39,17 @@ def _positive_int(request: Request, name: str, maximum: int | None = None) -> in
     return value
 
 
+class KeptCountPaginator(Paginator[Any]):
+    """A paginator whose total is shared by every page of the same list (see
+    ``core.api.answers.count``)."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return answers.count(self.object_list)
+        return len(self.object_list)
+
+
 class OpenDataPagination(PageNumberPagination):
     """``page`` and ``page_size`` (at most 100); a bad value is a 400 naming it.
 
@@ -41,6 +57,7 @@ class OpenDataPagination(PageNumberPagination):
     never appears on two pages or on none while the data stays the same.
     """
 
+    django_paginator_class = KeptCountPaginator
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

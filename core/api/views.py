@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpResponseBase
 from django.utils.translation import gettext as _
 from django_stubs_ext import StrOrPromise
 from drf_spectacular.utils import extend_schema
@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from core.api.conditional import conditional_response
+from core.api import answers
+from core.api.conditional import answer_of, conditional_response
 from core.api.errors import exception_handler
 from core.api.throttling import OpenDataThrottle
 
@@ -50,16 +51,36 @@ class OpenDataView(APIView):
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
         return exception_handler
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """After DRF has rendered its answer: validators, Cache-Control, perhaps a 304."""
-        response = super().dispatch(request, *args, **kwargs)
-        if (
-            request.method in ("GET", "HEAD")
-            and response.status_code == 200
-            and isinstance(response, Response)
-        ):
-            return conditional_response(request, response, max_age=self.get_max_age())
-        return response
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Once the client may have an answer (throttles passed): answer GET and HEAD
+        through the kept answers, with validators, Cache-Control and perhaps a 304.
+
+        The handler is wrapped on this instance (a view instance serves one request), so
+        every view of the API, whatever its bases, answers the same way.
+        """
+        super().initial(request, *args, **kwargs)
+        method = (request.method or "").lower()
+        if method in ("get", "head") and hasattr(self, method):
+            setattr(self, method, self._answering(getattr(self, method)))
+
+    def _answering(self, handler: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+        def answer(request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            address = request._request.get_full_path()
+            caching = answers.enabled()
+            held = answers.lookup(address, caching=caching)
+            kept = held.answer
+            if kept is None:
+                response = handler(request, *args, **kwargs)
+                if response.status_code != 200 or not isinstance(response, Response):
+                    return response
+                self.finalize_response(request, response, *args, **kwargs)  # its renderer
+                # Asked after the handler: a view may size it to what it found.
+                kept = answer_of(address, response, held, max_age=self.get_max_age())
+                if caching:
+                    answers.keep(address, kept)
+            return conditional_response(request._request, kept)
+
+        return answer
 
 
 class OpenDataDetailView(OpenDataView):

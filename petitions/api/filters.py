@@ -12,7 +12,7 @@ from typing import Any
 
 import django_filters as filters  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
 from django import forms
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,8 +23,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
+from core.api.filters import OpenDataFilterSet
 from petitions import selectors
-from petitions.models import Petition, Region, Topic
+from petitions.models import Petition, Region, RegionCount, Topic
 from responses.models import Assignment, Department
 
 Q_MAX_LENGTH = 200
@@ -110,6 +111,7 @@ class Ordering:
         "responded_at",
         "id",
     )
+    NULLABLE = frozenset({"opened_at", "deadline", "closed_at", "responded_at"})
     RELEVANCE = "relevance"
 
     @classmethod
@@ -130,7 +132,7 @@ STATE_CHOICES = [
 ]
 
 
-class PetitionFilter(filters.FilterSet):
+class PetitionFilter(OpenDataFilterSet):
     q = SearchFilter(
         max_length=Q_MAX_LENGTH,
         help_text=gettext_lazy("Full-text search in the title, summary and details."),
@@ -183,9 +185,13 @@ class PetitionFilter(filters.FilterSet):
     def filter_department(
         self, queryset: QuerySet[Petition], name: str, value: Department
     ) -> QuerySet[Petition]:
-        leads_topic = Topic.objects.filter(petitions=OuterRef("pk"), lead_department=value)
-        routed = Assignment.objects.active().filter(petition=OuterRef("pk"), department=value)
-        return queryset.filter(Exists(leads_topic) | Exists(routed))
+        # Two sets of ids the planner hashes once (two EXISTS joined by OR would be
+        # evaluated for every public petition in turn).
+        on_its_topics = Petition.topics.through.objects.filter(topic__lead_department=value).values(
+            "petition_id"
+        )
+        routed = Assignment.objects.active().filter(department=value).values("petition_id")
+        return queryset.filter(Q(pk__in=on_its_topics) | Q(pk__in=routed))
 
     def filter_region(
         self, queryset: QuerySet[Petition], name: str, value: str
@@ -193,7 +199,10 @@ class PetitionFilter(filters.FilterSet):
         region = find_region(value)
         if region is None:
             raise ValidationError({name: [_("No region %(value)s.") % {"value": value}]})
-        return queryset.filter(region_counts__region=region, region_counts__count__gt=0)
+        signed_there = RegionCount.objects.filter(
+            petition=OuterRef("pk"), region=region, count__gt=0
+        )
+        return queryset.filter(Exists(signed_there))
 
     def filter_queryset(self, queryset: QuerySet[Petition]) -> QuerySet[Petition]:
         queryset = super().filter_queryset(queryset)
@@ -224,12 +233,15 @@ def order_petitions(
     if not ordering:
         return queryset.order_by("-signature_count", "-id")
     column = ordering.lstrip("-")
+    # "NULLS LAST" only where there can be nulls: it would keep PostgreSQL from reading
+    # signature_count or created_at in the order of their indexes.
+    nulls_last = True if column in Ordering.NULLABLE else None
     if ordering.startswith("-"):
-        return queryset.order_by(F(column).desc(nulls_last=True), "-id")
-    return queryset.order_by(F(column).asc(nulls_last=True), "id")
+        return queryset.order_by(F(column).desc(nulls_last=nulls_last), "-id")
+    return queryset.order_by(F(column).asc(nulls_last=nulls_last), "id")
 
 
-class RegionFilter(filters.FilterSet):
+class RegionFilter(OpenDataFilterSet):
     kind = filters.CharFilter(help_text=gettext_lazy("fr-region, fr-departement, us-state..."))
     country = filters.CharFilter(
         field_name="country_id", help_text=gettext_lazy("ISO 3166-1 alpha-2 code (FR, US...).")

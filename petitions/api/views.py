@@ -6,9 +6,10 @@ with ``prefetch_related``), and orders on the id last so that pagination is stab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
@@ -21,8 +22,10 @@ from core.api.schema import (
     integer_parameter,
     list_responses,
 )
-from core.api.views import TAXONOMY_MAX_AGE, OpenDataDetailView, OpenDataView
+from core.api.views import RECORD_MAX_AGE, TAXONOMY_MAX_AGE, OpenDataDetailView, OpenDataView
+from core.memo import ProcessMemo
 from petitions import selectors
+from petitions.api import rows
 from petitions.api.filters import PetitionFilter, RegionFilter
 from petitions.api.querysets import open_data_petitions
 from petitions.api.serializers import (
@@ -31,19 +34,16 @@ from petitions.api.serializers import (
     RegionSerializer,
     TopicSerializer,
 )
-from petitions.models import Country, CountryCount, Petition, Region, RegionCount, Topic
-from responses.models import Assignment
-from responses.models import Response as OfficialResponse
+from petitions.models import Country, Petition, Region, Topic
 
 
-def published_responses() -> Prefetch:
-    return Prefetch(
-        "responses",
-        queryset=OfficialResponse.objects.filter(state=OfficialResponse.State.PUBLISHED)
-        .order_by("published_at", "id")
-        .only("id"),
-        to_attr="published_responses",
-    )
+def attach_relations(petitions: Sequence[Petition]) -> None:
+    """Each petition's topic slugs and published responses' ids: two queries a page."""
+    ids = [petition.pk for petition in petitions]
+    topics, responses = rows.topic_slugs(ids), rows.response_ids(ids)
+    for petition in petitions:
+        petition.topic_slugs = topics[petition.pk]  # type: ignore[attr-defined]
+        petition.response_ids = responses[petition.pk]  # type: ignore[attr-defined]
 
 
 @extend_schema_view(
@@ -70,9 +70,14 @@ class PetitionList(OpenDataView, generics.ListAPIView[Petition]):
         return (
             open_data_petitions()
             .defer("details")  # up to 5,000 characters a row that the list never shows
-            .prefetch_related("topics", published_responses())
             .order_by("-signature_count", "-id")
         )
+
+    def paginate_queryset(self, queryset: QuerySet[Petition, Any]) -> list[Any] | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            attach_relations(page)
+        return page
 
 
 @extend_schema_view(
@@ -90,49 +95,58 @@ class PetitionDetail(OpenDataDetailView, generics.RetrieveAPIView[Petition]):
     not_found_detail = _("No public petition has this id.")
 
     def get_queryset(self) -> QuerySet[Petition]:
-        assignments = Prefetch(
-            "assignments",
-            queryset=Assignment.objects.active()
-            .select_related("department")
-            .order_by("track", "role", "department__slug", "id"),
-            to_attr="active_assignments",
-        )
-        return open_data_petitions().prefetch_related("topics", published_responses(), assignments)
+        return open_data_petitions()
 
     def get_object(self) -> Petition:
         petition = super().get_object()
-        attach_counts(petition)
+        attach_detail(petition)
+        self.petition_state = petition.state
         return petition
+
+    def get_max_age(self) -> int:
+        """An open petition's counts move at every counting pass; a closed or rejected
+        one's only through audited events (a response, a recount, moderation), which
+        retire kept answers at once (core.api.answers): it is a record."""
+        if getattr(self, "petition_state", Petition.State.OPEN) != Petition.State.OPEN:
+            return RECORD_MAX_AGE
+        return super().get_max_age()
+
+
+# Country names change only when ``load_regions`` runs; each process reads them hourly.
+_COUNTRY_NAMES: ProcessMemo[dict[str, tuple[str, str]]] = ProcessMemo(seconds=3600)
+
+
+def country_names() -> dict[str, tuple[str, str]]:
+    """{code: (English name, French name)} of every country."""
+    return _COUNTRY_NAMES.get(
+        "all",
+        lambda: {
+            code: (en, fr)
+            for code, en, fr in Country.objects.values_list("code", "name_en", "name_fr")
+        },
+    )
+
+
+def attach_detail(petition: Petition) -> None:
+    """Everything a detail shows beyond the petition's own columns."""
+    attach_relations([petition])
+    petition.active_assignments = rows.active_assignments(petition.pk)  # type: ignore[attr-defined]
+    attach_counts(petition)
 
 
 def attach_counts(petition: Petition) -> None:
-    """Signatures by region, by country (with names) and per day: four queries."""
-    region_counts = list(
-        RegionCount.objects.filter(petition=petition, count__gt=0)
-        .select_related("region")
-        .order_by("-count", "region__kind", "region__code", "id")
-    )
-    for row in region_counts:
-        population = row.region.population
-        row.per_100k = round(row.count * 100_000 / population, 2) if population else None  # type: ignore[attr-defined]
-    country_counts = list(
-        CountryCount.objects.filter(petition=petition, count__gt=0).order_by("-count", "country")
-    )
-    names = Country.objects.in_bulk([row.country for row in country_counts])
-    countries: list[dict[str, Any]] = []
-    for by_country in country_counts:
-        code = by_country.country
-        country = names.get(code)
-        countries.append(
-            {
-                "country": code,
-                "name_en": country.name_en if country else code,
-                "name_fr": country.name_fr if country else code,
-                "count": by_country.count,
-            }
-        )
-    petition.api_region_counts = region_counts  # type: ignore[attr-defined]
-    petition.api_country_counts = countries  # type: ignore[attr-defined]
+    """Signatures by region, by country (with names) and per day: three queries."""
+    petition.api_region_counts = rows.region_counts(petition.pk)  # type: ignore[attr-defined]
+    names = country_names()
+    petition.api_country_counts = [  # type: ignore[attr-defined]
+        {
+            "country": code,
+            "name_en": names.get(code, (code, code))[0],
+            "name_fr": names.get(code, (code, code))[1],
+            "count": count,
+        }
+        for code, count in rows.country_counts(petition.pk)
+    ]
     petition.api_days = selectors.signatures_per_day(petition)  # type: ignore[attr-defined]
 
 

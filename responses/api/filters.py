@@ -6,6 +6,7 @@ import django_filters as filters  # type: ignore[import-untyped, unused-ignore] 
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.api.filters import OpenDataFilterSet
 from petitions.api.filters import DateFromToRangeFilter, IntegerFilter, SortFilter
 from petitions.api.querysets import open_data_petitions
 from responses.models import Department, Response
@@ -13,7 +14,7 @@ from responses.models import Department, Response
 ORDERINGS = ["published_at", "-published_at", "id", "-id"]
 
 
-class ResponseFilter(filters.FilterSet):
+class ResponseFilter(OpenDataFilterSet):
     department = filters.ModelChoiceFilter(
         queryset=Department.objects.all(),
         to_field_name="slug",
