@@ -210,8 +210,9 @@ class Bench:
 
         o = self.options
         if o.reuse and self.database_exists():
-            say(f"reusing the database {DATABASE} kept by an earlier run (--reuse)")
+            say(f"reusing the database {DATABASE} kept by an earlier run (--reuse); migrate")
             self.database_created = True
+            call_command("migrate", verbosity=0, interactive=False)  # code may be newer
             return
         self.create_database()
         say("migrate, load_regions")
