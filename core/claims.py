@@ -48,7 +48,11 @@ def claim_rows(
             return []
         # The conditional UPDATE is the claim: of two claimers, only one changes each row.
         candidates.filter(free, pk__in=ids).update(**{until_field: now + lease, token_field: token})
-    return list(candidates.model._default_manager.filter(**{token_field: token}).order_by("pk"))
+    # Read back by primary key: the token column needs no index (an index on it would be
+    # written on every claim and every release, for nothing).
+    return list(
+        candidates.model._default_manager.filter(pk__in=ids, **{token_field: token}).order_by("pk")
+    )
 
 
 def claim_owner() -> str:

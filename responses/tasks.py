@@ -26,15 +26,32 @@ def publish_scheduled_responses() -> list[int]:
 
 
 SEND_BUDGET = 30.0  # seconds: a batch or two less than the tasks' soft time limit (60 s)
+POLL_SECONDS = 0.5  # a sender that caught up with a running fan-out looks again this often
+
+
+def start_senders(mailing_id: int) -> None:
+    for _ in range(settings.AGORA_OUTBOX_SENDERS):
+        send_mailing.delay(mailing_id)
 
 
 @shared_task
 def fan_out_mailing(mailing_id: int) -> int:
-    """Create the outbox rows, then start the senders (each claims its own batches)."""
-    added = outbox.fan_out(mailing_id)
-    for _ in range(settings.AGORA_OUTBOX_SENDERS):
-        send_mailing.delay(mailing_id)
-    return added
+    """Create the outbox rows; the senders start as soon as the first batch is committed.
+
+    The senders keep polling while the fan-out runs (see ``send_mailing``), and one that
+    found nothing to send for a whole SEND_BUDGET stops; so when the fan-out ends, the
+    senders are started again unless the first ones are certainly still there (started
+    less than SEND_BUDGET ago). Extra senders cost nothing: each claims its own batches.
+    """
+    started_at: float | None = None
+
+    def committed(done: bool) -> None:
+        nonlocal started_at
+        if started_at is None or (done and time.monotonic() - started_at >= SEND_BUDGET):
+            started_at = time.monotonic()
+            start_senders(mailing_id)
+
+    return outbox.fan_out(mailing_id, committed=committed)
 
 
 @shared_task(
@@ -50,12 +67,25 @@ def send_mailing(self: Any, mailing_id: int) -> int:
     A large mailing outlasts the tasks' time limit: each sender stops after SEND_BUDGET
     seconds, between two batches, and a new task takes its place, so no sender is killed
     between the SMTP server's acceptance of a message and the row's release.
+
+    Senders start while the fan-out still creates rows: one that finds nothing pending
+    waits POLL_SECONDS and looks again as long as the fan-out is not over. One that sent
+    nothing in its whole budget stops without a successor (the fan-out, or
+    ``resume_mailings`` if the fan-out died, starts new senders): idle senders never pile
+    up. Run eagerly (tests, ``make run`` without a worker) a sender never waits, since the
+    fan-out that would add rows is the caller, blocked until it returns.
     """
     sent, started = 0, time.monotonic()
-    while handled := outbox.send_batch(mailing_id):
+    while True:
+        handled = outbox.send_batch(mailing_id)
         sent += handled
+        if not handled:
+            if self.request.is_eager or not outbox.fanning_out(mailing_id):
+                break
+            time.sleep(POLL_SECONDS)
         if time.monotonic() - started > SEND_BUDGET:
-            send_mailing.delay(mailing_id)
+            if sent:
+                send_mailing.delay(mailing_id)
             break
     return sent
 

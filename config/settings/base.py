@@ -363,6 +363,7 @@ AGORA_SIGNING_BLOCKED_DOMAINS = [
 ]
 AGORA_REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
 AGORA_OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)  # parallel send tasks a mailing
+AGORA_OUTBOX_FANOUT_BATCH = env.int("OUTBOX_FANOUT_BATCH", default=5000)  # rows per INSERT
 # A claimed outbox batch whose worker died is taken over after this many seconds.
 AGORA_OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 

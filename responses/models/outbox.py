@@ -63,7 +63,10 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: the (mailing, email_normalised) constraint's index starts with it.
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     signature = models.ForeignKey(
         "petitions.Signature", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -75,7 +78,9 @@ class OutboxMessage(models.Model):
     # A sender claims rows by writing its token with a conditional UPDATE; a claim that
     # outlives ``claimed_until`` (its worker died) can be taken over.
     claimed_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=100, blank=True, db_index=True)  # worker/uuid
+    # worker/uuid; not indexed: each index is written on every claim and every sent mark
+    # (claims are read back by id; a restarted worker's release scans the pending rows).
+    claim_token = models.CharField(max_length=100, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
 

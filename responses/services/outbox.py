@@ -1,8 +1,9 @@
 """Delivering a mailing to every signer who asked: exactly once, resumable, fast.
 
 1. ``fan_out`` inserts one OutboxMessage per recipient in batches, in signature-id order,
-   remembering its cursor on the Mailing; the (mailing, address) uniqueness makes a
-   repeated batch harmless. A killed fan-out resumes from the cursor.
+   each batch one INSERT ... SELECT made by the database, remembering its cursor on the
+   Mailing; the (mailing, address) uniqueness makes a repeated batch harmless. A killed
+   fan-out resumes from the cursor. The senders start after the first batch.
 2. ``send_batch`` claims up to N pending rows with a conditional UPDATE (a token and a
    lease), renders the message once per language, sends the batch over ONE SMTP
    connection, and marks each row sent right after the server accepted it. A claim whose
@@ -17,6 +18,8 @@ import logging
 import re
 import smtplib
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
@@ -28,8 +31,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -42,7 +45,6 @@ from responses.models import Mailing, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-FANOUT_BATCH = 5000
 SEND_BATCH = 500
 UNSUBSCRIBE_SALT = "agora.unsubscribe"
 PLACEHOLDER = "https://agora.invalid/unsubscribe-placeholder/"
@@ -93,53 +95,107 @@ def recipients(petition: Petition) -> QuerySet[Signature]:
     )
 
 
-def fan_out(mailing_id: int, *, batch: int = FANOUT_BATCH) -> int:
-    """Create the outbox rows of a mailing; returns how many were added. Idempotent."""
+def fan_out(
+    mailing_id: int,
+    *,
+    batch: int | None = None,
+    committed: Callable[[bool], None] | None = None,
+) -> int:
+    """Create the outbox rows of a mailing; returns how many were added. Idempotent.
+
+    Each batch is one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` made by the
+    database (no row travels through Python) and its rowcount is what it added; the cursor
+    moves in the same transaction, so a killed fan-out resumes after the last batch it
+    committed. ``committed(done)`` is called after each batch's commit, ``done`` telling
+    whether it was the last one (the task starts the senders after the first batch, so that
+    sending does not wait for the whole fan-out).
+    """
+    batch = batch or settings.AGORA_OUTBOX_FANOUT_BATCH
     mailing = Mailing.objects.select_related("petition__creator").get(pk=mailing_id)
     added = 0
     while mailing.fanned_out_at is None:
         with transaction.atomic():
-            rows = list(
-                recipients(mailing.petition)
-                .filter(id__gt=mailing.fanout_cursor)
-                .order_by("id")
-                .values("id", "email", "email_normalised", "language")[:batch]
-            )
-            if not rows:
+            pending = recipients(mailing.petition).filter(id__gt=mailing.fanout_cursor)
+            # The batch is (cursor, last]; the last batch is everything after the cursor.
+            ids = pending.order_by("id").values_list("id", flat=True)
+            last = next(iter(ids[batch - 1 : batch]), None)
+            if last is None:
+                last = pending.aggregate(last=Max("id"))["last"]
+                done = True
+            else:
+                done = False
+            if last is not None:
+                added += _insert_batch(mailing, pending.filter(id__lte=last))
+                mailing.fanout_cursor = last
+            if done:
                 mailing.fanned_out_at = timezone.now()
-                Mailing.objects.filter(pk=mailing.pk).update(fanned_out_at=mailing.fanned_out_at)
-                break
-            before = OutboxMessage.objects.filter(mailing_id=mailing.pk).count()
-            OutboxMessage.objects.bulk_create(
-                [
-                    OutboxMessage(
-                        mailing_id=mailing.pk,
-                        signature_id=row["id"],
-                        email=row["email"],
-                        email_normalised=row["email_normalised"],
-                        language=row["language"],
-                    )
-                    for row in rows
-                    if row["email"]  # anonymised signatures have no address any more
-                ],
-                ignore_conflicts=True,
+            Mailing.objects.filter(pk=mailing.pk).update(
+                fanout_cursor=mailing.fanout_cursor, fanned_out_at=mailing.fanned_out_at
             )
-            added += OutboxMessage.objects.filter(mailing_id=mailing.pk).count() - before
-            mailing.fanout_cursor = rows[-1]["id"]
-            Mailing.objects.filter(pk=mailing.pk).update(fanout_cursor=mailing.fanout_cursor)
+        if committed is not None:
+            committed(done)
     return added
+
+
+def _insert_batch(mailing: Mailing, signatures: QuerySet[Signature]) -> int:
+    """Queue ``signatures`` (those that still have an address) in one statement; returns
+    how many rows it added (a row that exists already is left alone)."""
+    rows = (
+        signatures.exclude(email="")  # anonymised signatures have no address any more
+        .order_by()
+        .values("id", "email", "email_normalised", "language")
+    )
+    select, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(name)
+        for name in (
+            "mailing_id", "signature_id", "email", "email_normalised", "language",
+            "state", "attempts", "claim_token", "error",
+        )
+    )  # fmt: skip
+    # "WHERE true": SQLite reads an ON CONFLICT after a bare SELECT as a join's ON. Only
+    # names and Django's compiled query go into the text; the values are parameters.
+    sql = (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        "SELECT %s, batch.id, batch.email, batch.email_normalised, batch.language, "
+        f"%s, 0, '', '' FROM ({select}) batch WHERE true ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [mailing.pk, OutboxMessage.State.PENDING, *params])
+        return max(cursor.rowcount, 0)
 
 
 # --- Sending ---------------------------------------------------------------------------------
 
 
+# Mailing id -> the smallest id of the last batch this process claimed from it.
+_floors: dict[int, int] = {}
+
+
 def claim(mailing_id: int, *, size: int = SEND_BATCH) -> list[OutboxMessage]:
-    """Take up to ``size`` pending rows nobody holds (or whose holder's lease ran out)."""
-    return claim_rows(
-        OutboxMessage.objects.filter(mailing_id=mailing_id, state=OutboxMessage.State.PENDING),
-        size=size,
-        lease=timedelta(seconds=settings.AGORA_OUTBOX_LEASE_SECONDS),
-    )
+    """Take up to ``size`` pending rows nobody holds (or whose holder's lease ran out).
+
+    Rows are sent in id order, so the pending ones lie after a front of sent ones; the
+    claim looks from the start of this process's previous batch first (from the start of
+    the table only when that finds nothing: rows released below it, a dead worker's). Not
+    for correctness but for PostgreSQL: a scan from the first id, by the primary key or
+    through the dead entries that sent rows leave in the partial index until a vacuum,
+    walks past every sent row (0.3-0.5 s per claim 600,000 rows into a mailing, against a
+    few milliseconds from the front).
+    """
+    pending = OutboxMessage.objects.filter(mailing_id=mailing_id, state=OutboxMessage.State.PENDING)
+    lease = timedelta(seconds=settings.AGORA_OUTBOX_LEASE_SECONDS)
+    rows: list[OutboxMessage] = []
+    if floor := _floors.get(mailing_id):
+        rows = claim_rows(pending.filter(id__gte=floor), size=size, lease=lease)
+    if not rows:
+        rows = claim_rows(pending, size=size, lease=lease)
+    if rows:
+        _floors[mailing_id] = rows[0].pk
+    else:
+        _floors.pop(mailing_id, None)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -317,8 +373,7 @@ class Mould:
             raise smtplib.SMTPDataError(code, reply)
         body = LEADING_DOT.sub(b"..", data)
         connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-        with transaction.atomic():
-            _mark_sent(row)  # committed only if the server takes the message
+        with _marked_sent(row):  # committed only if the server takes the message
             connection.send(b".\r\n")
             code, reply = connection.getreply()
             if code != 250:
@@ -359,6 +414,37 @@ def _send_one(
     _mark_sent(row)
 
 
+@contextmanager
+def _marked_sent(row: OutboxMessage) -> Iterator[None]:
+    """A transaction that marks ``row`` sent, committed when the block ends without error.
+
+    On PostgreSQL outside any transaction, ``BEGIN`` travels with the ``UPDATE`` in one
+    statement: two round trips a message instead of three (psycopg2 sends its own
+    ``BEGIN`` on its own), and about 15 % less PostgreSQL CPU per message. The same
+    semantics as ``transaction.atomic()`` around ``_mark_sent``, which the other
+    databases (and code already in a transaction, as the tests are) use.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            _mark_sent(row)
+            yield
+        return
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(  # a table name in the text; the values are parameters
+                f"BEGIN; UPDATE {table} SET state = %s, sent_at = %s, claim_token = '' "  # noqa: S608
+                "WHERE id = %s",
+                [OutboxMessage.State.SENT, timezone.now(), row.pk],
+            )
+            yield
+        except BaseException:
+            with suppress(DatabaseError):  # a broken connection has rolled back already
+                cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+
 def _mark_sent(row: OutboxMessage) -> None:
     OutboxMessage.objects.filter(pk=row.pk).update(
         state=OutboxMessage.State.SENT, sent_at=timezone.now(), claim_token=""
@@ -381,13 +467,30 @@ def _release(rows: list[OutboxMessage]) -> None:
     ).update(claimed_until=None, claim_token="")
 
 
+def fanning_out(mailing_id: int) -> bool:
+    """Whether the mailing's fan-out is still creating rows (senders may catch up with it)."""
+    return Mailing.objects.filter(pk=mailing_id, fanned_out_at__isnull=True).exists()
+
+
 def _finish_if_done(mailing_id: int) -> None:
-    if not OutboxMessage.objects.filter(
-        mailing_id=mailing_id, state=OutboxMessage.State.PENDING
-    ).exists():
-        Mailing.objects.filter(
-            pk=mailing_id, fanned_out_at__isnull=False, finished_at__isnull=True
-        ).update(finished_at=timezone.now())
+    """Mark the mailing finished once its fan-out is over and no row is pending.
+
+    Looked up in the order of the partial index on pending rows: a bare EXISTS let the
+    planner scan the whole table (it expects a pending row early among a million; they are
+    at the end, behind the sent ones), 0.1 s each time a sender found nothing to claim.
+    """
+    open_mailing = Mailing.objects.filter(
+        pk=mailing_id, fanned_out_at__isnull=False, finished_at__isnull=True
+    )
+    if not open_mailing.exists():
+        return  # still fanning out (senders may be ahead of it), or already finished
+    pending = (
+        OutboxMessage.objects.filter(mailing_id=mailing_id, state=OutboxMessage.State.PENDING)
+        .order_by("mailing_id", "id")
+        .values_list("id", flat=True)
+    )
+    if not pending[:1]:
+        open_mailing.update(finished_at=timezone.now())
 
 
 def progress(mailing: Mailing) -> dict[str, int]:

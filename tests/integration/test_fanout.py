@@ -27,6 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
@@ -79,6 +80,7 @@ class Delivery:
     subject: str
     connection: tuple[str, int]
     at: float
+    arrived_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -216,7 +218,8 @@ class Workers:
         self.request = request
         self.started: list[WorkerProcess] = []
 
-    def start(self, smtp_url: str) -> WorkerProcess:
+    def start(self, smtp_url: str, **settings: str) -> WorkerProcess:
+        """``settings``: more environment variables (OUTBOX_FANOUT_BATCH=...)."""
         number = len(self.started) + 1
         env = {
             **os.environ,
@@ -226,6 +229,7 @@ class Workers:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "PYTHONUNBUFFERED": "1",
             "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+            **settings,
         }
         broker_dir = _filesystem_broker_dir()
         if broker_dir is not None:
@@ -478,6 +482,33 @@ def test_a_worker_killed_mid_mailing_is_taken_over_and_each_signer_gets_one_mess
     print(  # noqa: T201 (the figure to report over repeated runs: see it with -rP)
         f"\nkilled after {arrived_before_kill}/{total} messages with {in_flight} batch(es) "
         f"in flight; duplicates: {seen}; slowest batch {slowest:.2f} s"
+    )
+
+
+@pytest.mark.postgres
+def test_the_senders_start_during_the_fan_out_and_nothing_stalls(
+    workers: Workers, smtp: Callable[..., ScriptedSMTP]
+) -> None:
+    # Rows are created 2 at a time: 550 batches, seconds of fan-out during which the
+    # senders (started after the first batch) keep catching up with it and waiting for
+    # more. No resume_mailings here: whatever stalled would stay stalled.
+    require(connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL=postgres://...)")
+    server = smtp()
+    workers.start(server.url, OUTBOX_FANOUT_BATCH="2")
+    published = publish_to_signers(opted_in=1100, quiet=30)
+
+    progress = wait_until_sent(published.mailing, timeout=120)
+
+    mailing = published.mailing
+    assert mailing.fanned_out_at is not None
+    first = min(delivery.arrived_at for delivery in server.mailing(mailing))
+    assert first < mailing.fanned_out_at, "the first message waited for the whole fan-out"
+    assert progress == {"total": 1100, "sent": 1100, "remaining": 0, "failed": 0}
+    assert_each_wanted_signer_got_one(server, published)
+    during = sum(1 for d in server.mailing(mailing) if d.arrived_at < mailing.fanned_out_at)
+    print(  # noqa: T201 (see it with -rP)
+        f"\n{during} of 1100 messages sent during the fan-out, the first "
+        f"{(mailing.fanned_out_at - first).total_seconds():.2f} s before its end"
     )
 
 

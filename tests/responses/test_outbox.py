@@ -44,6 +44,35 @@ def test_a_fan_out_that_stopped_midway_resumes_from_its_cursor(mailing):
     assert OutboxMessage.objects.count() == 9
 
 
+def test_a_resumed_fan_out_counts_only_the_rows_it_added(mailing):
+    assert outbox.fan_out(mailing.pk, batch=4) == 9
+    lost = list(OutboxMessage.objects.order_by("-id").values_list("id", flat=True)[:2])
+    OutboxMessage.objects.filter(id__in=lost).delete()
+    Mailing.objects.filter(pk=mailing.pk).update(fanned_out_at=None, fanout_cursor=0)
+    assert outbox.fan_out(mailing.pk, batch=4) == 2  # the other seven exist already
+    assert OutboxMessage.objects.count() == 9
+    assert OutboxMessage.objects.values("email_normalised").distinct().count() == 9
+
+
+def test_anonymised_signatures_are_skipped_and_the_cursor_passes_them(mailing):
+    for signature in Signature.objects.filter(email__in=["fan0@example.org", "fan6@example.org"]):
+        # As a deleted account leaves them (a supporter's stays a recipient).
+        Signature.objects.filter(pk=signature.pk).update(
+            email="", email_normalised=f"deleted-{signature.pk}", user=None
+        )
+    committed: list[bool] = []
+    assert outbox.fan_out(mailing.pk, batch=2, committed=committed.append) == 7
+    rows = OutboxMessage.objects.filter(mailing=mailing)
+    assert "" not in set(rows.values_list("email", flat=True))
+    assert committed == [False, False, False, False, True]  # after each batch; done last
+    mailing.refresh_from_db()
+    assert mailing.fanout_cursor == max(
+        outbox.recipients(mailing.petition).values_list("id", flat=True)
+    )
+    assert rows.get(email="fan1@example.org").language == "fr"
+    assert rows.get(email="fan1@example.org").state == OutboxMessage.State.PENDING
+
+
 def test_two_senders_never_claim_the_same_rows(mailing):
     outbox.fan_out(mailing.pk)
     first = outbox.claim(mailing.pk, size=5)
@@ -52,6 +81,21 @@ def test_two_senders_never_claim_the_same_rows(mailing):
     assert len(second) == 4
     assert not {row.pk for row in first} & {row.pk for row in second}
     assert outbox.claim(mailing.pk, size=5) == []
+
+
+def test_rows_released_behind_the_last_claim_are_still_claimed(mailing):
+    # A claim looks after this process's previous batch first: rows released behind it
+    # (a server outage, a dead worker's) must not be missed.
+    outbox.fan_out(mailing.pk)
+    first = outbox.claim(mailing.pk, size=3)
+    second = outbox.claim(mailing.pk, size=3)
+    outbox._release(first)
+    third = outbox.claim(mailing.pk, size=3)
+    fourth = outbox.claim(mailing.pk, size=3)
+    assert [row.pk for row in fourth] == [row.pk for row in first]
+    claimed = [row.pk for batch in (second, third, fourth) for row in batch]
+    assert sorted(claimed) == sorted(OutboxMessage.objects.values_list("pk", flat=True))
+    assert outbox.claim(mailing.pk, size=3) == []
 
 
 def test_a_claim_whose_lease_ran_out_is_taken_over(mailing):

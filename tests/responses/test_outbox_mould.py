@@ -181,3 +181,37 @@ def test_a_message_refused_for_now_stays_pending_for_a_retry(mailing):
         outbox._send_one(mailing, row, rendered, backend, mould)
     row.refresh_from_db()
     assert row.state == OutboxMessage.State.PENDING  # the mark was rolled back
+
+
+def idle(connection) -> bool:
+    """No transaction left open on the server (psycopg2 asked; other databases: True)."""
+    raw = connection.connection
+    if connection.vendor != "postgresql" or raw is None:
+        return True
+    return raw.get_transaction_status() == 0  # psycopg2's TRANSACTION_STATUS_IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("final", "state"), [((250, b"OK"), "sent"), ((451, b"later"), "pending")])
+def test_outside_a_transaction_the_mark_is_committed_on_250_and_rolled_back_otherwise(
+    mailing, final, state
+):
+    # Outside any transaction (as in a worker), PostgreSQL gets BEGIN with the UPDATE.
+    from django.db import connection
+
+    row = OutboxMessage.objects.get(email="ada@example.org")
+    recorder = Recorder(final=final)
+    backend = smtp_backend(recorder)
+    rendered = outbox.render(mailing, "fr")
+    mould = outbox.Mould.make(mailing, rendered, backend)
+    assert not connection.in_atomic_block
+    if final[0] == 250:
+        outbox._send_one(mailing, row, rendered, backend, mould)
+    else:
+        with pytest.raises(outbox.TransientMailError):
+            outbox._send_one(mailing, row, rendered, backend, mould)
+    assert recorder.pending_at_dot == [OutboxMessage.State.SENT]  # marked before the dot
+    assert idle(connection)
+    row.refresh_from_db()
+    assert row.state == state
+    assert OutboxMessage.objects.filter(state="sent").count() == (state == "sent")
