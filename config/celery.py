@@ -45,3 +45,10 @@ def release_claims_of_previous_life(sender: Any = None, **_: Any) -> None:
     released = release_claims_of(hostname)
     if released:
         logger.warning("Released %s rows claimed by %s before it restarted", released, hostname)
+        # It died at work: the mailings it was sending lost their senders too.
+        from responses.tasks import restart_mailings
+
+        try:
+            restart_mailings()
+        except Exception:  # the broker may be down; resume_mailings runs every minute
+            logger.exception("Could not restart the unfinished mailings")

@@ -90,6 +90,23 @@ def send_mailing(self: Any, mailing_id: int) -> int:
     return sent
 
 
+def restart_mailings() -> int:
+    """A worker restarted after dying in the middle of mailings: their senders died with it.
+
+    Its running tasks are lost (their messages come back only after the broker's
+    visibility timeout), so each unfinished mailing gets a full set of senders (or its
+    fan-out) at once, instead of one more sender a minute from ``resume_mailings``.
+    """
+    restarted = 0
+    for mailing in Mailing.objects.filter(finished_at__isnull=True).only("pk", "fanned_out_at"):
+        if mailing.fanned_out_at is None:
+            fan_out_mailing.delay(mailing.pk)
+        else:
+            start_senders(mailing.pk)
+        restarted += 1
+    return restarted
+
+
 @shared_task
 def resume_mailings() -> int:
     """Every minute: restart the mailings whose workers stopped (killed, redeployed)."""
