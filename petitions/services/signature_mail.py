@@ -11,6 +11,7 @@ already on its way (a latch in the cache); beat runs one every few seconds as a 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import time
 from dataclasses import dataclass
@@ -21,16 +22,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import escape
 
 from core import redis
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
 from core.mail import temporary
+from core.memo import ProcessMemo
 from petitions.models import Petition, Signature
 
 logger = logging.getLogger(__name__)
@@ -189,10 +191,27 @@ def _rendered(row: Signature, petition: Petition) -> Rendered:
 
 def _fill(template: str, signature: Signature, *, html: bool) -> str:
     base = settings.SITE_URL
-    confirm = f"{base}{reverse('petitions:confirm', args=[signature.token])}"
-    withdraw = f"{base}{reverse('petitions:withdraw', args=[signature.token])}"
+    confirm = f"{base}{_link('petitions:confirm', signature.token)}"
+    withdraw = f"{base}{_link('petitions:withdraw', signature.token)}"
     name = escape(signature.name) if html else signature.name
     return template.replace(NAME, name).replace(CONFIRM, confirm).replace(WITHDRAW, withdraw)
+
+
+SLOT = "AGORASLOTPLACEHOLDER"  # where the token goes in a reversed path
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")  # a token that reverse() would not quote
+
+
+def _link(name: str, token: str) -> str:
+    """reverse(name, args=[token]): the path is reversed once, each token put in its place."""
+    if not _URL_SAFE.fullmatch(token):
+        return reverse(name, args=[token])
+    path = _LINKS.get(
+        (name, get_script_prefix(), get_urlconf()), lambda: reverse(name, args=[SLOT])
+    )
+    return path.replace(SLOT, token)
+
+
+_LINKS: ProcessMemo[str] = ProcessMemo(seconds=3600.0, max_entries=64)
 
 
 def send_batch(size: int = BATCH) -> int:
@@ -251,11 +270,33 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any) -> None:
             raise MailUnavailable(str(error)) from error
         logger.warning("Signature %s: message refused (%s)", row.pk, error)
     # Release this claim; the email is done unless a newer request changed what is due.
-    Signature.objects.filter(pk=row.pk, email_claim_token=row.email_claim_token).update(
-        email_due=Case(When(email_due=row.email_due, then=Value("")), default=F("email_due")),
-        email_claimed_until=None,
-        email_claim_token="",
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _release_statement(connection), [row.email_due, row.pk, row.email_claim_token]
+        )
+
+
+_RELEASE_STATEMENTS: dict[str, str] = {}
+
+
+def _release_statement(database: BaseDatabaseWrapper) -> str:
+    """The UPDATE that releases a sent row, built once per process: the ORM's ``update()``
+    built and compiled it anew for every message."""
+    sql = _RELEASE_STATEMENTS.get(database.vendor)
+    if sql is None:
+        quote = database.ops.quote_name
+        meta = Signature._meta
+        columns = {field.name: quote(field.column) for field in meta.concrete_fields}
+        due, until, token, pk = (
+            columns[name]
+            for name in ("email_due", "email_claimed_until", "email_claim_token", "id")
+        )
+        # Identifiers from the model's own metadata, quoted; every value is a parameter.
+        sql = _RELEASE_STATEMENTS[database.vendor] = (
+            f"UPDATE {quote(meta.db_table)} SET {due} = CASE WHEN {due} = %s THEN '' "  # noqa: S608
+            f"ELSE {due} END, {until} = NULL, {token} = '' WHERE {pk} = %s AND {token} = %s"
+        )
+    return sql
 
 
 def send_due(budget: float = SEND_BUDGET) -> int:
