@@ -140,14 +140,19 @@ def call(app: Callable[..., Any], environ: dict[str, Any]) -> str:
 
 @contextmanager
 def counting_redis() -> Iterator[list[str]]:
-    """Record every Redis command the request sends (pipelines count once)."""
+    """Record every Redis command the request sends (pipelines count once).
+
+    Counted where commands meet a connection, so that those sent on a connection of the
+    caller's own (``core.redis.run_script``) count too.
+    """
     import redis
+    from redis.connection import AbstractConnection
 
     seen: list[str] = []
-    original = redis.Redis.execute_command
+    original = AbstractConnection.send_command
     original_pipeline = redis.client.Pipeline.execute
 
-    def execute_command(self: Any, *args: Any, **options: Any) -> Any:
+    def send_command(self: Any, *args: Any, **options: Any) -> Any:
         seen.append(str(args[0]))
         return original(self, *args, **options)
 
@@ -155,12 +160,12 @@ def counting_redis() -> Iterator[list[str]]:
         seen.append(f"PIPELINE({len(self.command_stack)})")
         return original_pipeline(self, *args, **kwargs)
 
-    redis.Redis.execute_command = execute_command  # type: ignore[method-assign]
+    AbstractConnection.send_command = send_command  # type: ignore[method-assign]
     redis.client.Pipeline.execute = execute  # type: ignore[method-assign]
     try:
         yield seen
     finally:
-        redis.Redis.execute_command = original  # type: ignore[method-assign]
+        AbstractConnection.send_command = original  # type: ignore[method-assign]
         redis.client.Pipeline.execute = original_pipeline  # type: ignore[method-assign]
 
 

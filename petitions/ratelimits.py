@@ -91,7 +91,7 @@ def hit(counters: list[Counter]) -> list[int]:
                 counts.append(1)
         return counts
     seconds = [counter.rate.seconds for counter in counters]
-    return [int(count) for count in _count_script(client)(keys=keys, args=seconds, client=client)]
+    return [int(count) for count in redis.run_script(_count_script(client), keys, seconds)]
 
 
 # Each key is incremented, and given its window's expiry when this attempt creates it: one

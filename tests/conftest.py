@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
@@ -28,6 +30,25 @@ def require(condition: bool, reason: str) -> None:
     __tracebackhide__ = True
     if not condition:
         _missing(reason)
+
+
+@contextmanager
+def redis_commands() -> Iterator[list[str]]:
+    """The names of the Redis commands sent meanwhile, on any connection (a wrapper only)."""
+    from redis.connection import AbstractConnection
+
+    seen: list[str] = []
+    original = AbstractConnection.send_command
+
+    def send_command(self, *args, **options):
+        seen.append(str(args[0]))
+        return original(self, *args, **options)
+
+    AbstractConnection.send_command = send_command  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        AbstractConnection.send_command = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

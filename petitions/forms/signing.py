@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -53,6 +55,58 @@ class SharedBooleanField(Shared, forms.BooleanField):
 
 
 CHOOSE_A_COUNTRY = _("Choose a country")
+# Django's own default, translated only if a label is rendered with it.
+LABEL_SUFFIX = _(":")
+
+
+class SharedFields(dict[str, forms.Field]):
+    """A form class's fields, "deep-copied" for each form as a plain dict: all are Shared."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
+class SharedFieldsMetaclass(DeclarativeFieldsMetaclass):
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        new_class: Any = super().__new__(mcs, name, bases, attrs)
+        unshared = [
+            key for key, field in new_class.base_fields.items() if not isinstance(field, Shared)
+        ]
+        if unshared:
+            raise TypeError(f"{name}: fields {unshared} must be Shared fields")
+        new_class.base_fields = SharedFields(new_class.base_fields)
+        return new_class
+
+
+class SharedFieldsForm(forms.Form, metaclass=SharedFieldsMetaclass):
+    """A form whose fields are all Shared, built and validated for every submission of a
+    surge, so it skips what only a rendered form needs.
+
+    Django validates a bound form through a BoundField per field, whose creation
+    translates the field's help text; this one reads each widget's value directly, as
+    BoundField.data does (the BoundFields are made when the form is rendered). The label
+    suffix is translated when a label is rendered, not when the form is built.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", LABEL_SUFFIX)
+        super().__init__(*args, **kwargs)
+
+    def _clean_fields(self) -> None:
+        for name, field in self.fields.items():
+            if field.disabled:
+                value = self.get_initial_for_field(field, name)
+            else:
+                value = field.widget.value_from_datadict(
+                    self.data, self.files, self.add_prefix(name)
+                )
+            try:
+                self.cleaned_data[name] = field.clean(value)
+                clean_field = getattr(self, f"clean_{name}", None)
+                if clean_field is not None:
+                    self.cleaned_data[name] = clean_field()
+            except ValidationError as error:
+                self.add_error(name, error)
 
 
 class CountrySelect(forms.Select):
@@ -92,7 +146,7 @@ class CountryField(Shared, forms.ChoiceField):
         return str(value) in self.choices.codes
 
 
-class PlaceMixin(forms.Form):
+class PlaceMixin(SharedFieldsForm):
     """Country and postcode, checked together: the postcode rule depends on the country."""
 
     country = CountryField(

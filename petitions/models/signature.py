@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -132,17 +132,29 @@ class Signature(models.Model):
         signal receiver listens to signatures; none would be called. Database errors (the
         one-signature-per-address constraint) surface as Django's IntegrityError.
         """
-        fields, sql = _insert_statement(connection)
-        params = [_prepared(self, field) for field in fields]
-        with connection.cursor() as cursor:
+        database = connections[DEFAULT_DB_ALIAS]
+        plan, sql = _insert_statement(database)
+        params = []
+        for field, attname, as_is, none_as_is in plan:
+            value = getattr(self, attname)
+            if (as_is and (type(value) in _AS_IS_VALUES or isinstance(value, str))) or (
+                none_as_is and value is None
+            ):
+                params.append(value)
+            else:
+                params.append(field.get_db_prep_save(field.pre_save(self, True), database))
+        with database.cursor() as cursor:
             cursor.execute(sql, params)
             self.pk = cursor.fetchone()[0]
-        self._state.adding, self._state.db = False, connection.alias
+        self._state.adding, self._state.db = False, database.alias
 
 
-_INSERT_STATEMENTS: dict[str, tuple[list[models.Field[Any, Any]], str]] = {}
-# Fields whose database value is the Python value itself when it is a str, bool, int or
-# None: Django's preparation would only confirm that (and costs more than the INSERT).
+# Per field: the field, its attribute, whether a str (choices included: Django hands a
+# TextChoices member to the driver as it is), bool, int or None is its own database value
+# (Django's preparation would only confirm that, and costs more than the INSERT), and
+# whether None is (a nullable date and time that nothing fills in on save).
+_Plan = list[tuple[models.Field[Any, Any], str, bool, bool]]
+_INSERT_STATEMENTS: dict[str, tuple[_Plan, str]] = {}
 _AS_IS_FIELDS = (
     models.CharField,
     models.EmailField,
@@ -153,15 +165,15 @@ _AS_IS_FIELDS = (
 _AS_IS_VALUES = (str, bool, int, type(None))
 
 
-def _prepared(signature: Signature, field: models.Field[Any, Any]) -> Any:
-    if type(field) in _AS_IS_FIELDS:
-        value = getattr(signature, field.attname)
-        if type(value) in _AS_IS_VALUES:
-            return value
-    return field.get_db_prep_save(field.pre_save(signature, True), connection)
+def _none_as_is(field: models.Field[Any, Any]) -> bool:
+    return (
+        type(field) is models.DateTimeField
+        and field.null
+        and not (field.auto_now or field.auto_now_add)
+    )
 
 
-def _insert_statement(database: BaseDatabaseWrapper) -> tuple[list[models.Field[Any, Any]], str]:
+def _insert_statement(database: BaseDatabaseWrapper) -> tuple[_Plan, str]:
     held = _INSERT_STATEMENTS.get(database.vendor)
     if held is None:
         meta = Signature._meta
@@ -174,5 +186,9 @@ def _insert_statement(database: BaseDatabaseWrapper) -> tuple[list[models.Field[
             ", ".join(["%s"] * len(fields)),
             quote(meta.pk.column),
         )
-        held = _INSERT_STATEMENTS[database.vendor] = (fields, sql)
+        plan = [
+            (field, field.attname, type(field) in _AS_IS_FIELDS, _none_as_is(field))
+            for field in fields
+        ]
+        held = _INSERT_STATEMENTS[database.vendor] = (plan, sql)
     return held

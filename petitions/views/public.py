@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -281,7 +281,19 @@ def _sign_with_form(request: HttpRequest, petition: Petition, *, supporting: boo
             request, petition, None, status=error.status_code, message=error.message,
             supporting=supporting,
         )  # fmt: skip
-    return _see_other(reverse("petitions:signed", args=[petition.pk]))
+    return _see_other(_signed_path(petition.pk))
+
+
+def _signed_path(pk: int) -> str:
+    """reverse("petitions:signed"), computed once per petition: every signature of a surge
+    is answered with the same address."""
+    return _SIGNED_PATHS.get(
+        (get_script_prefix(), get_urlconf(), pk),
+        lambda: reverse("petitions:signed", args=[pk]),
+    )
+
+
+_SIGNED_PATHS: ProcessMemo[str] = ProcessMemo(seconds=3600.0, max_entries=256)
 
 
 def _sign_in_one_click(request: HttpRequest, petition: Petition) -> HttpResponse:

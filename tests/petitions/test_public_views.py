@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from core.audit import record_event
@@ -489,6 +489,25 @@ def test_signing_redirects_to_the_check_your_email_page_and_emails_a_link(
     page = client.get(response["Location"])
     assert "Check your email" in page.text
     assert "If you have already signed, we sent you a reminder instead." in page.text
+
+
+def test_the_answer_to_a_signature_follows_the_sites_path_prefix(client, countries):
+    """The "signed" address is computed once per petition, and per path prefix."""
+    petition = PetitionFactory()
+    url = sign_url(petition)
+    plain = client.post(url, sign_data(email="a@example.org"))
+    set_script_prefix("/agora/")  # as a WSGI server does for a site under /agora
+    try:
+        prefixed = client.post(url, sign_data(email="b@example.org"))
+    finally:
+        set_script_prefix("/")
+    again = client.post(url, sign_data(email="c@example.org"))
+    signed = reverse("petitions:signed", args=[petition.pk])
+    assert [plain["Location"], prefixed["Location"], again["Location"]] == [
+        signed,
+        f"/agora{signed}",
+        signed,
+    ]
 
 
 def test_signing_twice_with_the_same_email_shows_the_same_page_and_keeps_one_signature(

@@ -190,3 +190,39 @@ def test_one_click_needs_a_verified_address(petition):
         sign_as_user(
             petition, user, country="FR", postcode="1", wants_updates=False, listed_publicly=False
         )
+
+
+def test_insert_stores_what_save_would(petition):
+    """Signature.insert() prepares each value as save() does: choices, defaults, None
+    dates and times, auto_now_add, an IP address."""
+
+    def signature(email, **extra):
+        return Signature(
+            petition=petition,
+            name="Sam Signer",
+            email=email,
+            email_normalised=email,
+            country="FR",
+            postcode="75011",
+            language="fr",
+            ip_address="192.0.2.7",
+            source=Signature.Source.API,
+            email_due=Signature.EmailDue.CONFIRMATION,
+            confirmation_emails_sent=1,
+            **extra,
+        )
+
+    saved, inserted = signature("saved@example.org"), signature("inserted@example.org")
+    saved.save()
+    inserted.insert()
+    assert inserted.pk is not None
+    assert not inserted._state.adding
+    rows = {row["id"]: row for row in Signature.objects.values()}
+    ignored = {"id", "email", "email_normalised", "token", "created_at"}
+    as_saved = {key: value for key, value in rows[saved.pk].items() if key not in ignored}
+    as_inserted = {key: value for key, value in rows[inserted.pk].items() if key not in ignored}
+    assert as_inserted == as_saved
+    assert as_inserted["state"] == "pending"
+    assert as_inserted["confirmed_at"] is None
+    assert rows[inserted.pk]["created_at"] is not None
+    assert len(rows[inserted.pk]["token"]) == len(rows[saved.pk]["token"])
