@@ -346,9 +346,9 @@ class Bench:
             result = run_open_loop(name, self.web_port, paths, self.options.rate, seconds)
         phase = Phase(result, cpu[0])
         say(result.describe())
-        if name.endswith("list"):
-            for line in breakdown(result):
-                say(line)
+        lines = breakdown(result)
+        for line in lines if name.endswith("list") else lines[:1]:  # details: one kind
+            say(line)
         say(f"  {phase.cpu.describe(phase.answered_rate)}")
         return phase
 

@@ -37,6 +37,7 @@ class OpenLoopResult:
     bytes: int = 0
     retried: int = 0  # requests sent again after meeting a connection the server closed
     by_kind: dict[str, list[float]] = field(default_factory=dict)  # latencies per kind
+    by_second: dict[int, list[float]] = field(default_factory=dict)  # by scheduled second
 
     @property
     def sent(self) -> int:
@@ -79,9 +80,16 @@ def kind(path: str) -> str:
 
 
 def breakdown(result: OpenLoopResult) -> list[str]:
-    """p50 and p99 of each kind of request, slowest first."""
+    """p50 and p99 of each kind of request, slowest first; then the seconds of the run
+    whose p99 went over 50 ms (a stall shows as a run of them)."""
     rows = sorted(result.by_kind.items(), key=lambda item: -percentile(item[1], 99))
-    return [
+    slow = [
+        f"{second}s {percentile(values, 99):.0f}"
+        for second, values in sorted(result.by_second.items())
+        if percentile(values, 99) > 50
+    ]
+    timeline = [f"    seconds with p99 > 50 ms (second: p99 ms): {', '.join(slow) or 'none'}"]
+    return timeline + [
         f"    {name:<34} {len(values):>6} requests  p50 {percentile(values, 50):>7.1f} ms  "
         f"p99 {percentile(values, 99):>7.1f} ms"
         for name, values in rows
@@ -141,6 +149,7 @@ class OpenLoop:
         self.idle: list[Connection] = []
         self.live = 0  # connections open now
         self.rng = random.Random(seed)  # noqa: S311 - which address to ask, not a secret
+        self.start = 0.0  # loop time of the first scheduled send
 
     async def exchange(self, path: str) -> tuple[int, int]:
         """GET on an idle connection, or a new one. The server closes a keep-alive connection
@@ -187,6 +196,7 @@ class OpenLoop:
             return
         latency = (asyncio.get_running_loop().time() - scheduled) * 1000
         result.latencies_ms.append(latency)
+        result.by_second.setdefault(int(scheduled - self.start), []).append(latency)
         result.by_kind.setdefault(kind(path), []).append(latency)
         result.statuses[status] += 1
         result.bytes += size
@@ -195,7 +205,7 @@ class OpenLoop:
         loop = asyncio.get_running_loop()
         result = self.result
         tasks: set[asyncio.Task[None]] = set()
-        start = loop.time() + 0.05
+        start = self.start = loop.time() + 0.05
         for k in range(int(result.rate * result.seconds)):
             scheduled = start + k / result.rate
             delay = scheduled - loop.time()

@@ -1,0 +1,41 @@
+"""PostgreSQL's plans for a list's total: read from indexes (migration petitions 0010), never
+from the petitions table, whose rows carry their full text."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from petitions.api.filters import PetitionFilter
+from petitions.api.views import PetitionList
+from tests.api.data import OpenData
+from tests.conftest import require
+
+pytestmark = pytest.mark.postgres
+
+
+def count_plan(params: dict[str, str]) -> str:
+    queryset = PetitionFilter(params, queryset=PetitionList().get_queryset()).qs.order_by()
+    with connection.cursor() as cursor:
+        for table in ("petitions_petition", "petitions_regioncount", "petitions_petition_topics"):
+            cursor.execute(f"ANALYZE {table}")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        sql, values = queryset.query.sql_with_params()
+        cursor.execute(f"EXPLAIN SELECT COUNT(*) FROM ({sql}) AS page", values)  # noqa: S608
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("params", "indexes"),
+    [
+        ({}, ["petition_public_test"]),
+        ({"state": "closed"}, ["petition_public_test"]),
+        ({"region": "fr-departement:75"}, ["regioncount_signed_there"]),
+    ],
+)
+def test_a_list_total_is_counted_from_indexes(data: OpenData, params, indexes):
+    require(connection.vendor == "postgresql", "the indexes exist on PostgreSQL only")
+    plan = count_plan(params)
+    for index in indexes:
+        assert f"Index Only Scan using {index}" in plan, plan
