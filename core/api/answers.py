@@ -30,6 +30,9 @@ from django.http import HttpResponse
 GENERATION_KEY = "agora:api:generation"
 ANSWER_KEY = "agora:api:answer:{digest}"
 COUNT_KEY = "agora:api:count:{digest}"
+COUNT_LOCK_KEY = "agora:api:counting:{digest}"
+COUNT_LOCK_SECONDS = 2  # the longest a request waits for another's count
+STALE_TOTAL_SECONDS = 3600  # a stale total stays in the cache to answer while recounting
 SEEN_KEY = "agora:api:seen:{digest}"
 SEEN_TIMEOUT = 7 * 24 * 3600
 SERVER_SECONDS = 60  # the longest a server copy is kept, whatever the answer's max-age
@@ -101,25 +104,50 @@ def invalidate() -> None:
     cache.set(GENERATION_KEY, time.time_ns(), None)
 
 
+@dataclass(frozen=True)
+class Total:
+    generation: int
+    total: int
+    computed: float  # time.time() when counted
+
+
 def count(queryset: QuerySet[Any]) -> int:
     """``queryset.count()``, kept like an answer: every page of one list (each ordering,
     each page size) shares its total, which is the costly part of a page on a large table.
 
-    Kept for ``SERVER_SECONDS`` under the current generation: a total is exact after any
-    audited change, and at most a minute behind counts that move (``signatures_min``).
+    A total is fresh for ``SERVER_SECONDS`` under the generation it was counted in. Once
+    stale (older, or counted before an audited change), one request counts again while the
+    others keep answering with the stale total, so a moderator's click never sends every
+    list's ``COUNT(*)`` to the database at once; when there is no total at all, the others
+    wait for the one counting (briefly) rather than all count the same rows.
     """
     if not enabled():
         return queryset.count()
     sql, params = queryset.order_by().query.sql_with_params()
-    key = COUNT_KEY.format(digest=hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest())
+    digest = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+    key, lock = COUNT_KEY.format(digest=digest), COUNT_LOCK_KEY.format(digest=digest)
     held = cache.get_many([GENERATION_KEY, key])
     generation = held.get(GENERATION_KEY, 0)
     kept = held.get(key)
-    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == generation:
-        return int(kept[1])
-    total = queryset.count()
-    cache.set(key, (generation, total), SERVER_SECONDS)
-    return total
+    kept = kept if isinstance(kept, Total) else None
+    if kept and kept.generation == generation and time.time() - kept.computed < SERVER_SECONDS:
+        return kept.total
+    if cache.add(lock, 1, COUNT_LOCK_SECONDS):  # this request counts
+        try:
+            total = queryset.count()
+            cache.set(key, Total(generation, total, time.time()), STALE_TOTAL_SECONDS)
+        finally:
+            cache.delete(lock)
+        return total
+    if kept:
+        return kept.total  # another request is counting: the previous total meanwhile
+    deadline = time.monotonic() + COUNT_LOCK_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        waited = cache.get(key)
+        if isinstance(waited, Total):
+            return waited.total
+    return queryset.count()
 
 
 def concerns_public_data(action: str) -> bool:

@@ -3,6 +3,8 @@ same answer, served without a query, and never an answer a moderator has made wr
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
@@ -143,3 +145,46 @@ def test_a_closed_petition_is_a_record_an_open_one_moves_with_the_count(api, dat
     assert "max-age=2" in opened["Cache-Control"]
     kept = api.get(f"{LIST}{data.closed_petition.pk}/")  # served from the kept answer
     assert kept["Cache-Control"] == closed["Cache-Control"]
+
+
+def count_lock_of(queryset) -> str:
+    import hashlib
+
+    sql, params = queryset.order_by().query.sql_with_params()
+    digest = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+    return answers.COUNT_LOCK_KEY.format(digest=digest)
+
+
+def test_while_another_request_recounts_the_stale_total_answers(
+    data: OpenData, moderator, django_capture_on_commit_callbacks
+):
+    from petitions.api.views import PetitionList
+
+    queryset = PetitionList().get_queryset()
+    assert answers.count(queryset) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        hide_petition(data.open_petition, actor=moderator, details="Reported, under review")
+    cache.add(count_lock_of(queryset), 1, 10)  # another request is counting
+    assert answers.count(PetitionList().get_queryset()) == 3  # the stale total, no query
+    cache.delete(count_lock_of(queryset))
+    assert answers.count(PetitionList().get_queryset()) == 2  # counted again
+
+
+def test_with_no_total_yet_a_request_waits_for_the_one_counting(data: OpenData, monkeypatch):
+    from petitions.api.views import PetitionList
+
+    queryset = PetitionList().get_queryset()
+    cache.add(count_lock_of(queryset), 1, 10)  # another request is counting
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the other request stores its total meanwhile
+        slept.append(seconds)
+        cache.set(
+            answers.COUNT_KEY.format(digest=count_lock_of(queryset).rsplit(":", 1)[1]),
+            answers.Total(0, 41, time.time()),
+            60,
+        )
+
+    monkeypatch.setattr(answers.time, "sleep", sleep)
+    assert answers.count(queryset) == 41  # its total, not a count of our own
+    assert slept
