@@ -341,6 +341,11 @@ class Bench:
             say(f"waited {waited:.1f} s for gunicorn to finish the previous phase's requests")
 
     def open_loop(self, name: str, paths: list[str], seconds: float) -> Phase:
+        """A warm-up on the phase's own addresses (not measured: processes, the answer and
+        total caches after the flush at start), then the measured run."""
+        self.settle()
+        say(f"warming up for {self.options.warmup:g} s ({name}, not measured)")
+        run_open_loop("warm-up", self.web_port, paths, self.options.rate, self.options.warmup)
         self.settle()
         with measure_cpu(self.processes.group_ids()) as cpu:
             result = run_open_loop(name, self.web_port, paths, self.options.rate, seconds)
@@ -535,8 +540,6 @@ class Bench:
         if top is None:
             raise BenchError("the database holds no petition")
         lists, details = self.list_paths(), self.detail_paths()
-        say(f"warming up for {o.warmup:g} s (list and detail, not measured)")
-        run_open_loop("warm-up", self.web_port, lists + details, o.rate, o.warmup)
         phases = [
             self.open_loop("petition list", lists, o.seconds),
             self.open_loop("petition detail", details, o.seconds),

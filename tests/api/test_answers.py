@@ -185,6 +185,6 @@ def test_with_no_total_yet_a_request_waits_for_the_one_counting(data: OpenData, 
             60,
         )
 
-    monkeypatch.setattr(answers.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)
     assert answers.count(queryset) == 41  # its total, not a count of our own
     assert slept
