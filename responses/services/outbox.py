@@ -22,15 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import make_msgid
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
-from django.core.mail.utils import DNS_NAME
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.template.loader import render_to_string
@@ -233,6 +232,18 @@ def unsubscribe_url(signature_id: int | None) -> str:
     return f"{settings.SITE_URL}{reverse('responses:unsubscribe', args=[token])}"
 
 
+def message_id(mailing: Mailing, row: OutboxMessage) -> str:
+    """The same Message-ID for every attempt at one outbox row.
+
+    A sender killed after the server took a message's final dot, but before its 250
+    reached the sender, leaves the row pending: the message is sent again (RFC 1047: no
+    SMTP client can tell whether such a message was accepted), and mail stores that
+    recognise a Message-ID they already hold keep one copy.
+    """
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbox.{mailing.pk}.{row.pk}@{domain}>"
+
+
 def _message(
     mailing: Mailing, row: OutboxMessage, rendered: Rendered, smtp: Any
 ) -> EmailMultiAlternatives:
@@ -248,6 +259,7 @@ def _message(
             "List-Unsubscribe": f"<{url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "X-Agora-Outbox": f"{mailing.pk}:{row.pk}",
+            "Message-ID": message_id(mailing, row),
         },
     )
     message.attach_alternative(rendered.html.replace(PLACEHOLDER, url), "text/html")
@@ -341,11 +353,12 @@ class Mould:
         The SMTP transaction is smtplib's ``sendmail`` in its steps, so that the row's
         UPDATE is made before the message's final dot and committed right after the
         server's acceptance: a worker killed at any moment leaves either an unsent message
-        with its row pending, or a sent one whose commit PostgreSQL already received, except
-        in the microseconds between the server's answer and the COMMIT leaving the socket.
-        (With ``sendmail`` then an UPDATE, that window was a database round trip long, and
-        the fan-out benchmark's kill hit it.) Refusals raise smtplib's exceptions, as
-        ``sendmail`` does.
+        with its row pending, or a sent one whose commit PostgreSQL already received,
+        except while the server takes the final dot and its 250 travels back (RFC 1047's
+        window: the server may keep a message whose sender never hears it accepted). A
+        message caught there is sent again, under the same Message-ID (``message_id``).
+        (With ``sendmail`` then an UPDATE, the window was a database round trip longer.)
+        Refusals raise smtplib's exceptions, as ``sendmail`` does.
         """
         connection = smtp.connection
         if not row.email.isascii() or connection is None:
@@ -353,7 +366,7 @@ class Mould:
         data = (
             self.data.replace(PLACEHOLDER.encode(), unsubscribe_url(row.signature_id).encode())
             .replace(self.TO.encode(), row.email.encode())
-            .replace(self.ID.encode(), make_msgid(domain=DNS_NAME).strip("<>").encode())
+            .replace(self.ID.encode(), message_id(mailing, row).strip("<>").encode())
             .replace(self.OUTBOX.encode(), f"{mailing.pk}:{row.pk}".encode())
         )
         connection.ehlo_or_helo_if_needed()
