@@ -31,6 +31,7 @@ class Recorder:
         self.buffer = b""
         self.replies: list[tuple[int, bytes]] = []
         self.pending_at_dot: list[str] = []  # the row's state seen when the dot was sent
+        self.at_final_reply: list[tuple[bool, str]] = []  # (no open transaction, state)
 
     def ehlo_or_helo_if_needed(self) -> None:
         pass
@@ -59,7 +60,13 @@ class Recorder:
             self.buffer += data
 
     def getreply(self) -> tuple[int, bytes]:
-        return self.replies.pop(0)
+        code, text = self.replies.pop(0)
+        if code != 354:  # the answer to the final dot: where the row stands while it travels
+            from django.db import connection
+
+            state = OutboxMessage.objects.get(email=self.recipients[0]).state
+            self.at_final_reply.append((idle(connection), state))
+        return code, text
 
     def rset(self) -> None:
         pass
@@ -170,7 +177,7 @@ def test_the_row_is_marked_sent_in_the_same_breath_as_the_server_accepts(mailing
     outbox._send_one(mailing, row, rendered, backend, outbox.Mould.make(mailing, rendered, backend))
     # The UPDATE was made (in the open transaction) before the final dot went out...
     assert recorder.pending_at_dot == [OutboxMessage.State.SENT]
-    # ...and committed once the server said 250.
+    # ...and stands once the server said 250.
     row.refresh_from_db()
     assert row.state == OutboxMessage.State.SENT
     assert len(recorder.sent) == 1
@@ -194,7 +201,7 @@ def test_a_message_refused_for_now_stays_pending_for_a_retry(mailing):
     with pytest.raises(outbox.TransientMailError):
         outbox._send_one(mailing, row, rendered, backend, mould)
     row.refresh_from_db()
-    assert row.state == OutboxMessage.State.PENDING  # the mark was rolled back
+    assert row.state == OutboxMessage.State.PENDING  # the mark was put back
 
 
 def idle(connection) -> bool:
@@ -207,7 +214,7 @@ def idle(connection) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("final", "state"), [((250, b"OK"), "sent"), ((451, b"later"), "pending")])
-def test_outside_a_transaction_the_mark_is_committed_on_250_and_rolled_back_otherwise(
+def test_outside_a_transaction_the_mark_is_committed_at_the_dot_and_put_back_on_a_refusal(
     mailing, final, state
 ):
     # Outside any transaction (as in a worker), PostgreSQL gets BEGIN with the UPDATE.
@@ -225,6 +232,8 @@ def test_outside_a_transaction_the_mark_is_committed_on_250_and_rolled_back_othe
         with pytest.raises(outbox.TransientMailError):
             outbox._send_one(mailing, row, rendered, backend, mould)
     assert recorder.pending_at_dot == [OutboxMessage.State.SENT]  # marked before the dot
+    # ...and committed before the server's answer was read, whatever the answer
+    assert recorder.at_final_reply == [(True, OutboxMessage.State.SENT)]
     assert idle(connection)
     row.refresh_from_db()
     assert row.state == state
