@@ -8,7 +8,7 @@ the result, so pages built from them keep a constant query count.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -143,7 +143,7 @@ def with_recent_signatures(queryset: QuerySet[Petition]) -> QuerySet[Petition]:
 # generated column with a GIN index. The column is PostgreSQL's alone: the model does not
 # declare it, so Django never writes it.
 SEARCH_DOCUMENT = RawSQL('"petitions_petition"."search_document"', [], SearchVectorField())
-# Matches are ranked on the title and summary alone (migration 0011): reading each match's
+# Matches are ranked on the title and summary alone (migration 0009): reading each match's
 # whole document cost more than the rest of a search.
 SEARCH_HEADING = RawSQL('"petitions_petition"."search_heading"', [], SearchVectorField())
 
@@ -419,7 +419,25 @@ class DayCount:
 
 
 def signatures_per_day(petition: Petition) -> list[DayCount]:
-    """Signatures confirmed each day (in the site's time zone), with the running total."""
+    """Signatures confirmed each day (in the site's time zone), with the running total.
+
+    On PostgreSQL one statement written once: the petition page and the API's detail ask
+    for it on every view, and Django's compilation of the ORM's aggregate cost ten times
+    its execution. Elsewhere ``signatures_per_day_by_orm``, which gives the same days.
+    """
+    if connection.vendor != "postgresql":
+        return signatures_per_day_by_orm(petition)
+    table = connection.ops.quote_name(HourlyCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(  # a table name in the text; the values are parameters
+            f"SELECT (hour AT TIME ZONE %s)::date, SUM(count) FROM {table} "  # noqa: S608
+            "WHERE petition_id = %s GROUP BY 1 ORDER BY 1",
+            [timezone.get_current_timezone_name(), petition.pk],
+        )
+        return _running_totals(cursor.fetchall())
+
+
+def signatures_per_day_by_orm(petition: Petition) -> list[DayCount]:
     per_day = (
         HourlyCount.objects.filter(petition=petition)
         .annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
@@ -429,6 +447,11 @@ def signatures_per_day(petition: Petition) -> list[DayCount]:
         .order_by("day")
         .values_list("day", "n")
     )
+    return _running_totals(per_day)
+
+
+def _running_totals(per_day: Iterable[tuple[date, int | None]]) -> list[DayCount]:
+    """Days with signatures (a day whose hours add up to nothing is left out)."""
     days: list[DayCount] = []
     total = 0
     for day, n in per_day:

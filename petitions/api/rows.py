@@ -20,10 +20,8 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
-from petitions import selectors
-from petitions.models import CountryCount, HourlyCount, Petition, Region, RegionCount, Topic
+from petitions.models import CountryCount, Petition, Region, RegionCount, Topic
 from responses.models import Assignment, Department, Response
 
 
@@ -66,7 +64,6 @@ def _tables() -> dict[str, str]:
         "region_counts": quote(RegionCount._meta.db_table),
         "regions": quote(Region._meta.db_table),
         "country_counts": quote(CountryCount._meta.db_table),
-        "hourly_counts": quote(HourlyCount._meta.db_table),
         "assignments": quote(Assignment._meta.db_table),
         "departments": quote(Department._meta.db_table),
     }
@@ -82,33 +79,38 @@ def _placeholders(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _grouped(sql: str, params: Sequence[int | str]) -> dict[int, list[Any]]:
+    """{petition id: the second column's values, in the statement's order}; rows are
+    (petition id, value). A defaultdict: every petition id is present."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for petition_id, value in _rows(sql, params):
+        grouped[petition_id].append(value)
+    return grouped
+
+
 def topic_slugs(petition_ids: Sequence[int]) -> dict[int, list[str]]:
     """{petition id: its topics' slugs, in slug order} (every id present)."""
-    slugs: dict[int, list[str]] = defaultdict(list)
-    if petition_ids:
-        sql = (
-            "SELECT pt.petition_id, t.slug FROM {petition_topics} pt "  # noqa: S608 - placeholders
-            "JOIN {topics} t ON t.id = pt.topic_id "
-            f"WHERE pt.petition_id IN ({_placeholders(petition_ids)}) ORDER BY t.slug"
-        )
-        for petition_id, slug in _rows(sql, petition_ids):
-            slugs[petition_id].append(slug)
-    return slugs
+    if not petition_ids:
+        return defaultdict(list)
+    sql = (
+        "SELECT pt.petition_id, t.slug FROM {petition_topics} pt "  # noqa: S608 - placeholders
+        "JOIN {topics} t ON t.id = pt.topic_id "
+        f"WHERE pt.petition_id IN ({_placeholders(petition_ids)}) ORDER BY t.slug"
+    )
+    return _grouped(sql, petition_ids)
 
 
 def response_ids(petition_ids: Sequence[int]) -> dict[int, list[int]]:
     """{petition id: ids of the published responses that answer it, oldest first}."""
-    ids: dict[int, list[int]] = defaultdict(list)
-    if petition_ids:
-        sql = (
-            "SELECT rp.petition_id, r.id FROM {response_petitions} rp "  # noqa: S608 - placeholders
-            "JOIN {responses} r ON r.id = rp.response_id "
-            f"WHERE rp.petition_id IN ({_placeholders(petition_ids)}) AND r.state = %s "
-            "ORDER BY r.published_at, r.id"
-        )
-        for petition_id, response_id in _rows(sql, [*petition_ids, Response.State.PUBLISHED.value]):
-            ids[petition_id].append(response_id)
-    return ids
+    if not petition_ids:
+        return defaultdict(list)
+    sql = (
+        "SELECT rp.petition_id, r.id FROM {response_petitions} rp "  # noqa: S608 - placeholders
+        "JOIN {responses} r ON r.id = rp.response_id "
+        f"WHERE rp.petition_id IN ({_placeholders(petition_ids)}) AND r.state = %s "
+        "ORDER BY r.published_at, r.id"
+    )
+    return _grouped(sql, [*petition_ids, Response.State.PUBLISHED.value])
 
 
 def region_counts(petition_id: int) -> list[RegionRow]:
@@ -153,20 +155,3 @@ def active_assignments(petition_id: int) -> list[AssignmentRow]:
         AssignmentRow(slug, name_en, name_fr, role, track, _aware(assigned), _aware(due))
         for slug, name_en, name_fr, role, track, assigned, due in _rows(sql, [petition_id])
     ]
-
-
-def signatures_per_day(petition: Petition) -> list[selectors.DayCount]:
-    """``selectors.signatures_per_day``, by one statement on PostgreSQL (days in the
-    site's time zone); elsewhere the selector itself."""
-    if connection.vendor != "postgresql":
-        return selectors.signatures_per_day(petition)
-    sql = (
-        "SELECT (hour AT TIME ZONE %s)::date AS day, SUM(count) FROM {hourly_counts} "
-        "WHERE petition_id = %s GROUP BY 1 HAVING SUM(count) <> 0 ORDER BY 1"
-    )
-    days: list[selectors.DayCount] = []
-    total = 0
-    for day, n in _rows(sql, [timezone.get_current_timezone_name(), petition.pk]):
-        total += n
-        days.append(selectors.DayCount(day, n, total))
-    return days

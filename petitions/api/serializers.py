@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -49,20 +50,6 @@ def iso_datetime(value: datetime | None) -> str | None:
         return None
     text = timezone.localtime(value).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-PETITION_DATETIMES = (
-    "counted_at",
-    "created_at",
-    "opened_at",
-    "deadline",
-    "closed_at",
-    "rejected_at",
-    "response_threshold_reached_at",
-    "consideration_threshold_reached_at",
-    "response_due_at",
-    "responded_at",
-)
 
 
 class PetitionSerializer(serializers.ModelSerializer[Petition]):
@@ -124,8 +111,8 @@ class PetitionSerializer(serializers.ModelSerializer[Petition]):
         the queries of a page (tests/api/test_serializers.py checks both agree)."""
         data = {
             "id": petition.pk,
-            "url": address("api:petition-detail", petition.pk),
-            "html_url": address("petitions:detail", petition.pk),
+            "url": self.get_url(petition),
+            "html_url": self.get_html_url(petition),
             "title": petition.title,
             "summary": petition.summary,
             "language": petition.language,
@@ -145,11 +132,20 @@ class PetitionSerializer(serializers.ModelSerializer[Petition]):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, petition: Petition) -> str:
-        return api_url("petition-detail", petition.pk)
+        return address("api:petition-detail", petition.pk)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_html_url(self, petition: Petition) -> str:
-        return site_url(petition.get_absolute_url())
+        return address("petitions:detail", petition.pk)
+
+
+# The declared fields that are dates and times: written as DRF's DateTimeField would.
+PETITION_DATETIMES = tuple(
+    name
+    for name in PetitionSerializer.Meta.fields
+    if name in {field.name for field in Petition._meta.get_fields()}
+    and isinstance(Petition._meta.get_field(name), models.DateTimeField)
+)
 
 
 class AssignmentSerializer(serializers.Serializer[Any]):

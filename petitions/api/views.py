@@ -24,6 +24,7 @@ from core.api.schema import (
 )
 from core.api.views import RECORD_MAX_AGE, TAXONOMY_MAX_AGE, OpenDataDetailView, OpenDataView
 from core.memo import ProcessMemo
+from petitions import selectors
 from petitions.api import rows
 from petitions.api.filters import PetitionFilter, RegionFilter
 from petitions.api.querysets import open_data_petitions
@@ -163,7 +164,7 @@ def attach_counts(petition: Petition) -> None:
         }
         for code, count in rows.country_counts(petition.pk)
     ]
-    petition.api_days = rows.signatures_per_day(petition)  # type: ignore[attr-defined]
+    petition.api_days = selectors.signatures_per_day(petition)  # type: ignore[attr-defined]
 
 
 def topics_with_counts() -> QuerySet[Topic]:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from petitions import selectors
-from petitions.api import rows
 from petitions.api.serializers import PetitionDetailSerializer, PetitionSerializer
 from petitions.api.views import PetitionDetail, PetitionList, attach_detail, attach_relations
 from petitions.models import HourlyCount
@@ -75,7 +74,7 @@ def test_the_attached_relations_are_the_topics_and_the_published_responses(data:
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York"])
 def test_days_are_counted_as_the_selector_counts_them(data: OpenData, zone):
-    """rows.signatures_per_day is one statement on PostgreSQL: same days, same totals."""
+    """selectors.signatures_per_day is one statement on PostgreSQL: same days, same totals."""
     petition = data.open_petition
     midnight = datetime(2026, 3, 29, tzinfo=UTC)  # a summer-time change in Paris
     for hours, count in ((-2, 5), (-1, 7), (0, 11), (1, 0), (23, 3), (30, -3), (31, 3)):
@@ -83,5 +82,7 @@ def test_days_are_counted_as_the_selector_counts_them(data: OpenData, zone):
             petition=petition, hour=midnight + timedelta(hours=hours), count=count
         )
     with override_settings(TIME_ZONE=zone), timezone.override(zone):
-        assert rows.signatures_per_day(petition) == selectors.signatures_per_day(petition)
-        assert rows.signatures_per_day(petition)  # something was compared
+        assert selectors.signatures_per_day(petition) == selectors.signatures_per_day_by_orm(
+            petition
+        )
+        assert selectors.signatures_per_day(petition)  # something was compared

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import socket
-from email.header import decode_header, make_header
 from email.message import Message
 
 import pytest
@@ -13,6 +12,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from petitions.models import Signature
 from petitions.services import signature_mail
+from tests.messages import decoded, parts
 from tests.petitions.conftest import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -35,20 +35,6 @@ def smtp_backend() -> SMTPBackend:
     backend = SMTPBackend(host="127.0.0.1", port=9)
     backend.connection = Connection()  # type: ignore[assignment]
     return backend
-
-
-def decoded(value: object) -> str:
-    return " ".join(str(make_header(decode_header(str(value)))).split())
-
-
-def parts(message: Message) -> dict[str, str]:
-    found = {}
-    for part in message.walk():
-        if not part.is_multipart():
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            found[part.get_content_type()] = payload.decode()
-    return found
 
 
 def signature(language="fr", title="Des arbres « partout » & des bancs", **fields):

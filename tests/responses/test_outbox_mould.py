@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import email
-from email.header import decode_header, make_header
-from email.message import Message
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +12,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from responses.models import Mailing, OutboxMessage
 from responses.services import outbox
+from tests.messages import decoded, parts
 from tests.petitions.conftest import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -86,20 +85,6 @@ def smtp_backend(recorder: Recorder | None = None) -> SMTPBackend:
     backend = SMTPBackend(host="127.0.0.1", port=9)
     backend.connection = recorder or Recorder()  # type: ignore[assignment]
     return backend
-
-
-def decoded(value: object) -> str:
-    return " ".join(str(make_header(decode_header(str(value)))).split())
-
-
-def parts(message: Message) -> dict[str, str]:
-    found = {}
-    for part in message.walk():
-        if not part.is_multipart():
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            found[part.get_content_type()] = payload.decode()
-    return found
 
 
 def test_a_copy_from_the_mould_is_the_message_built_one_by_one(mailing):
