@@ -157,6 +157,7 @@ class Options:
     workers: int
     worker_class: str
     threads: int
+    worker_connections: int
     worker_concurrency: int
     mail_nice: int
     keep_logs: bool
@@ -330,16 +331,16 @@ class Bench:
         say(
             f"starting gunicorn ({o.workers} {o.worker_class} workers"
             + (f" x {o.threads} threads" if o.worker_class == "gthread" else "")
-            + f") on 127.0.0.1:{self.web_port}, a Celery worker (prefork x "
+            + f", config/gunicorn.py) on 127.0.0.1:{self.web_port}, a Celery worker (prefork x "
             f"{o.worker_concurrency}, mail at nice {o.mail_nice}) and beat"
         )
         self.processes.start(
             "gunicorn",
             [
-                str(BIN / "gunicorn"), "config.wsgi:application",
+                str(BIN / "gunicorn"), "--config", "config/gunicorn.py",
                 "--bind", f"127.0.0.1:{self.web_port}",
                 "--workers", str(o.workers), "--worker-class", o.worker_class,
-                "--threads", str(o.threads), "--backlog", "2048", "--timeout", "30",
+                "--threads", str(o.threads), "--worker-connections", str(o.worker_connections),
                 "--log-level", "warning", "--error-logfile", "-",
             ],
             self.env,
@@ -614,7 +615,9 @@ class Bench:
         cpu = cpu_model()
         o = self.options
         server = f"gunicorn {o.workers} x {o.worker_class}" + (
-            f" ({o.threads} threads)" if o.worker_class == "gthread" else ""
+            f" ({o.threads} threads, at most {o.worker_connections} connections each)"
+            if o.worker_class == "gthread"
+            else ""
         )
         out = [
             f"signing surge on {cpu}, {os.cpu_count()} cores, load generator on the same machine",
@@ -746,6 +749,11 @@ def parse_options(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="client connections a gthread worker holds at most (default 4 x threads)",
+    )
+    parser.add_argument(
         "--celery-concurrency", type=int, default=2, help="Celery prefork processes (default 2)"
     )
     parser.add_argument(
@@ -760,6 +768,7 @@ def parse_options(argv: list[str] | None) -> Options:
         workers=args.workers,
         worker_class=args.worker_class,
         threads=args.threads,
+        worker_connections=args.worker_connections or 4 * args.threads,
         worker_concurrency=args.celery_concurrency,
         mail_nice=args.mail_nice,
         keep_logs=args.keep_logs,
