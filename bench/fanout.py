@@ -306,14 +306,11 @@ class Options:
 
 
 class CpuWindow:
-    """CPU shares of the machine between two moments (see bench.stack.measure_cpu), with
-    PostgreSQL's backends that exited meanwhile counted too: a worker's connection lives
-    CONN_MAX_AGE seconds, and its backend's CPU then moves to the postmaster."""
+    """CPU shares of the machine between two moments (see bench.stack.measure_cpu)."""
 
     def __init__(self, groups: dict[str, int]) -> None:
         self.groups = dict(groups)
         self.before = cpu_by_component(self.groups)
-        self.postgres = postgres_cpu_seconds()
         self.busy = total_cpu_seconds()
         self.start = time.monotonic()
 
@@ -321,30 +318,7 @@ class CpuWindow:
         after, busy = cpu_by_component(self.groups), total_cpu_seconds()
         elapsed = max(time.monotonic() - self.start, 1e-6) * (os.cpu_count() or 1)
         parts = {name: max(after[name] - self.before[name], 0.0) / elapsed for name in after}
-        parts["postgres"] = max(postgres_cpu_seconds() - self.postgres, 0.0) / elapsed
         return CpuShare((busy - self.busy) / elapsed, parts)
-
-
-def postgres_cpu_seconds() -> float:
-    """All PostgreSQL processes' CPU time, and that of the backends the postmaster reaped."""
-    found: dict[int, tuple[int, list[str]]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        if not raw[raw.index("(") + 1 : raw.rindex(")")].startswith("postgres"):
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[1]), fields)
-    ticks = 0
-    for parent, fields in found.values():
-        ticks += int(fields[11]) + int(fields[12])
-        if parent not in found:  # the postmaster: add its reaped children
-            ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- The benchmark --------------------------------------------------------------------------

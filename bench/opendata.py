@@ -244,14 +244,14 @@ class Bench:
 
     def start_gunicorn(self) -> None:
         o = self.options
-        say(f"starting gunicorn ({o.workers} gthread workers x {o.threads} threads)")
+        say(f"starting gunicorn ({o.workers} gthread workers x {o.threads} threads, config/gunicorn.py)")
         self.processes.start(
             "gunicorn",
             [
-                str(BIN / "gunicorn"), "config.wsgi:application",
+                str(BIN / "gunicorn"), "--config", "config/gunicorn.py",
                 "--bind", f"127.0.0.1:{self.web_port}",
-                "--workers", str(o.workers), "--worker-class", "gthread",
-                "--threads", str(o.threads), "--backlog", "2048", "--timeout", "60",
+                "--workers", str(o.workers), "--threads", str(o.threads),
+                "--worker-connections", str(4 * o.threads), "--timeout", "60",
                 "--log-level", "warning", "--error-logfile", "-",
             ],
             self.env,

@@ -125,9 +125,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_by_component(groups: dict[str, int]) -> Counter[str]:
     """CPU seconds used so far by each component, from /proc (children that exited are
-    folded into their parent once reaped: gunicorn and Celery reap theirs)."""
+    folded into their parent once reaped: gunicorn and Celery reap theirs, and PostgreSQL's
+    postmaster the backends of closed connections)."""
     totals: Counter[str] = Counter()
     by_group = {pgid: name for name, pgid in groups.items()}
+    postgres: set[int] = set()
+    parents: dict[int, int] = {}
+    reaped: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -143,6 +147,9 @@ def cpu_by_component(groups: dict[str, int]) -> Counter[str]:
             name = by_group[pgid]
         elif comm.startswith("postgres"):
             name = "postgres"
+            postgres.add(int(entry.name))
+            parents[int(entry.name)] = int(fields[1])
+            reaped[int(entry.name)] = (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
         elif comm.startswith("redis"):
             name = "redis"
         elif comm == "wrk":
@@ -154,6 +161,11 @@ def cpu_by_component(groups: dict[str, int]) -> Counter[str]:
         else:
             name = "other"
         totals[name] += seconds
+    # The postmaster (the one PostgreSQL process whose parent is not one) holds the CPU
+    # time of backends that exited: a connection that Django closed after CONN_MAX_AGE.
+    totals["postgres"] += sum(
+        seconds for pid, seconds in reaped.items() if parents[pid] not in postgres
+    )
     return totals
 
 

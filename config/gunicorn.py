@@ -29,6 +29,9 @@ graceful_timeout = 30
 # that a surge does not spend its CPU starting Django again every few seconds.
 max_requests = 100_000
 max_requests_jitter = 10_000
+# Nothing here drives gunicorn through its control socket, and its default path is one per
+# user: two servers on one machine (a benchmark beside a test run) would share it.
+control_socket_disable = True
 
 
 def post_worker_init(worker: object) -> None:

@@ -52,7 +52,7 @@ WORKER_READY = re.compile(r"@\S+ ready\.")
 WORKER_START_TIMEOUT = 90.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -153,7 +153,7 @@ class SMTPRecorder:
 def smtp_recorder() -> Iterator[SMTPRecorder]:
     """One SMTP server on loopback for the whole session (the worker is told its port)."""
     recorder = SMTPRecorder()
-    recorder.port = _free_port()
+    recorder.port = free_port()
     controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
     controller.start()
     try:

@@ -52,7 +52,7 @@ from tests.integration.conftest import (
     WORKER_START_TIMEOUT,
     WorkerProcess,
     _filesystem_broker_dir,
-    _free_port,
+    free_port,
     _test_database_url,
 )
 from tests.responses.conftest import member, routed_petition
@@ -193,7 +193,7 @@ def smtp() -> Iterator[Callable[..., ScriptedSMTP]]:
 
     def start(**behaviour: Any) -> ScriptedSMTP:
         handler = ScriptedSMTP(**behaviour)
-        handler.port = _free_port()
+        handler.port = free_port()
         controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
         controller.start()
         controllers.append(controller)
