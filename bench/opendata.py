@@ -244,7 +244,10 @@ class Bench:
 
     def start_gunicorn(self) -> None:
         o = self.options
-        say(f"starting gunicorn ({o.workers} gthread workers x {o.threads} threads, config/gunicorn.py)")
+        say(
+            f"starting gunicorn ({o.workers} gthread workers x {o.threads} threads, "
+            "config/gunicorn.py)"
+        )
         self.processes.start(
             "gunicorn",
             [

@@ -52,8 +52,8 @@ from tests.integration.conftest import (
     WORKER_START_TIMEOUT,
     WorkerProcess,
     _filesystem_broker_dir,
-    free_port,
     _test_database_url,
+    free_port,
 )
 from tests.responses.conftest import member, routed_petition
 
