@@ -49,6 +49,7 @@ from bench.stack import (
     BenchError,
     CpuShare,
     Processes,
+    SmtpSinkProtocol,
     cpu_by_component,
     cpu_model,
     drop_database,
@@ -115,58 +116,6 @@ class SinkState:
         self.copies[mailing] += 1
 
 
-class SinkProtocol(asyncio.Protocol):
-    """Just enough SMTP for smtplib (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), kept cheap:
-    a sink that costs the machine as little as possible leaves the cores to the system
-    under test. aiosmtpd does the same work at several times the CPU per message."""
-
-    def __init__(self, state: SinkState) -> None:
-        self.state = state
-        self.buffer = bytearray()
-        self.in_data = False
-        self.searched = 0
-        self.transport: Any = None
-
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        transport.write(b"220 bench sink ESMTP\r\n")
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        while buffer:
-            if self.in_data:
-                if buffer.startswith(b".\r\n"):
-                    end, skip = 0, 3
-                else:
-                    found = buffer.find(b"\r\n.\r\n", max(0, self.searched - 4))
-                    if found < 0:
-                        self.searched = len(buffer)
-                        return
-                    end, skip = found + 2, found + 5
-                self.state.record(buffer, end)
-                del buffer[:skip]
-                self.in_data, self.searched = False, 0
-                self.transport.write(b"250 2.0.0 Accepted\r\n")
-                continue
-            newline = buffer.find(b"\r\n")
-            if newline < 0:
-                return
-            verb = bytes(buffer[:4]).upper()
-            del buffer[: newline + 2]
-            if verb == b"DATA":
-                self.in_data = True
-                self.transport.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-            elif verb == b"EHLO":
-                self.transport.write(b"250-bench sink\r\n250 8BITMIME\r\n")
-            elif verb == b"QUIT":
-                self.transport.write(b"221 Bye\r\n")
-                self.transport.close()
-                return
-            else:
-                self.transport.write(b"250 OK\r\n")
-
-
 def serve_sink(port: int, control_port: int) -> None:
     """Run the sink until killed: SMTP on ``port``, a one-line control protocol on the
     other (``stats``: JSON; ``counts <mailing>``: the copies of each row id; ``reset``)."""
@@ -196,7 +145,12 @@ def serve_sink(port: int, control_port: int) -> None:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        await loop.create_server(lambda: SinkProtocol(state), "127.0.0.1", port, backlog=1024)
+        await loop.create_server(
+            lambda: SmtpSinkProtocol(lambda _to, content, end: state.record(content, end)),
+            "127.0.0.1",
+            port,
+            backlog=1024,
+        )
         await asyncio.start_server(control, "127.0.0.1", control_port)
         await asyncio.Event().wait()
 

@@ -171,7 +171,6 @@ class Bench:
         self.logs.mkdir()
         self.processes = Processes(self.logs)
         self.sink = MailSink()
-        self.smtp: Any = None
         self.web_port = free_port()
         self.smtp_port = free_port()
         self.csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
@@ -268,10 +267,7 @@ class Bench:
         client.close()
 
     def start_smtp(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.smtp = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port)
-        self.smtp.start()
+        self.sink.start(self.smtp_port)
 
     def setup_django(self) -> None:
         """Configure Django in this process too: setup, checks and analysis use the ORM."""
@@ -719,9 +715,8 @@ class Bench:
     def cleanup(self) -> None:
         say("cleaning up")
         self.processes.stop_all()
-        if self.smtp is not None:
-            with suppress(Exception):
-                self.smtp.stop()
+        with suppress(Exception):
+            self.sink.stop()
         with suppress(Exception):
             self.drop_database()
         if self.redis_used:

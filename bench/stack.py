@@ -3,6 +3,7 @@ sink, and a monitor of the public count. Used by bench.signing."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import http.client
 import json
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,30 +225,129 @@ def measure_cpu(groups: dict[str, int]) -> Iterator[list[CpuShare]]:
 # --- SMTP sink ---------------------------------------------------------------------------
 
 
+class SmtpSinkProtocol(asyncio.Protocol):
+    """Just enough SMTP for smtplib (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), kept cheap:
+    a sink that costs the machine as little as possible leaves the cores to the system
+    under test. aiosmtpd does the same work at several times the CPU per message.
+
+    ``deliver(recipients, buffer, end)`` gets each message: the RCPT addresses as given,
+    and the message as ``buffer[:end]`` (valid only during the call)."""
+
+    def __init__(self, deliver: Callable[[list[bytes], bytearray, int], None]) -> None:
+        self.deliver = deliver
+        self.buffer = bytearray()
+        self.recipients: list[bytes] = []
+        self.in_data = False
+        self.searched = 0
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        transport.write(b"220 bench sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while buffer:
+            if self.in_data:
+                if buffer.startswith(b".\r\n"):
+                    end, skip = 0, 3
+                else:
+                    found = buffer.find(b"\r\n.\r\n", max(0, self.searched - 4))
+                    if found < 0:
+                        self.searched = len(buffer)
+                        return
+                    end, skip = found + 2, found + 5
+                self.deliver(self.recipients, buffer, end)
+                del buffer[:skip]
+                self.in_data, self.searched, self.recipients = False, 0, []
+                self.transport.write(b"250 2.0.0 Accepted\r\n")
+                continue
+            newline = buffer.find(b"\r\n")
+            if newline < 0:
+                return
+            line = bytes(buffer[:newline])
+            del buffer[: newline + 2]
+            if not self.command(line):
+                return
+
+    def command(self, line: bytes) -> bool:
+        """Answer one command line; False once the connection is closed."""
+        verb = line[:4].upper()
+        if verb == b"DATA":
+            self.in_data = True
+            self.transport.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        elif verb == b"RCPT":
+            self.recipients.append(line[line.find(b"<") + 1 : line.rfind(b">")])
+            self.transport.write(b"250 OK\r\n")
+        elif verb == b"EHLO":
+            self.transport.write(b"250-bench sink\r\n250 8BITMIME\r\n")
+        elif verb == b"QUIT":
+            self.transport.write(b"221 Bye\r\n")
+            self.transport.close()
+            return False
+        else:  # MAIL and RSET start a new envelope; NOOP and the rest are just answered
+            if verb in (b"MAIL", b"RSET"):
+                self.recipients = []
+            self.transport.write(b"250 OK\r\n")
+        return True
+
+
 class MailSink:
-    """Counts the messages each recipient gets and keeps the confirmation token it carried."""
+    """Counts the messages each recipient gets and keeps the confirmation token it carried.
+
+    ``start(port)`` serves SMTP from a thread of this process (SmtpSinkProtocol)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.messages = 0
         self.per_recipient: Counter[str] = Counter()
         self.tokens: dict[str, str] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook)
-        content: bytes = envelope.original_content or envelope.content
-        match = CONFIRM_LINK.search(content)
+    def deliver(self, recipients: list[bytes], content: bytearray, end: int) -> None:
+        match = CONFIRM_LINK.search(content, 0, end)
+        token = match.group(1).decode() if match else None
         with self.lock:
             self.messages += 1
-            for recipient in envelope.rcpt_tos:
-                address = str(recipient).lower()
+            for recipient in recipients:
+                address = recipient.decode().lower()
                 self.per_recipient[address] += 1
-                if match:
-                    self.tokens[address] = match.group(1).decode()
-        return "250 Message accepted for delivery"
+                if token:
+                    self.tokens[address] = token
 
     def received(self, prefix: str) -> int:
         with self.lock:
             return sum(n for address, n in self.per_recipient.items() if address.startswith(prefix))
+
+    def start(self, port: int) -> None:
+        loop = self.loop = asyncio.new_event_loop()
+        listening = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            server = loop.run_until_complete(
+                loop.create_server(
+                    lambda: SmtpSinkProtocol(self.deliver), "127.0.0.1", port, backlog=1024
+                )
+            )
+            listening.set()
+            loop.run_forever()
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+            loop.close()
+
+        self.thread = threading.Thread(target=serve, name="smtp-sink", daemon=True)
+        self.thread.start()
+        if not listening.wait(10):
+            raise BenchError(f"the SMTP sink did not listen on port {port}")
+
+    def stop(self) -> None:
+        if self.loop is not None and self.thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop = self.thread = None
 
 
 # --- The count monitor -------------------------------------------------------------------
