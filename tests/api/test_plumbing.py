@@ -8,12 +8,15 @@ import time
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils.http import http_date
 
+from core.api import throttling
 from petitions.models import Petition
 from tests.api.data import OpenData
+from tests.conftest import redis_commands, require
 
 LIST = "/api/v1/petitions/"
 
@@ -179,6 +182,34 @@ def test_the_rate_limit_counts_each_address_apart(api, data):
         api.get(LIST, REMOTE_ADDR="192.0.2.1")
     assert api.get(LIST, REMOTE_ADDR="192.0.2.1").status_code == 429
     assert api.get(LIST, REMOTE_ADDR="192.0.2.2").status_code == 200
+
+
+@override_settings(AGORA_API_RATE="2/min")
+def test_the_limit_starts_again_with_the_next_window(api, data, monkeypatch):
+    now = [1_000_040.0]  # 20 seconds into a minute
+    monkeypatch.setattr(throttling, "clock", lambda: now[0])
+    for _ in range(2):
+        assert api.get(LIST).status_code == 200
+    refused = api.get(LIST)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "40"
+    now[0] += 39.5
+    assert api.get(LIST).status_code == 429
+    now[0] += 0.5
+    assert api.get(LIST).status_code == 200
+
+
+def test_the_limit_costs_one_redis_round_trip(api, data):
+    require(bool(settings.REDIS_URL), "needs Redis (REDIS_URL=redis://...)")
+    api.get("/api/v1/topics/")
+    sent = {}
+    for rate in ("", "300/min"):
+        with override_settings(AGORA_API_RATE=rate), redis_commands() as commands:
+            assert api.get("/api/v1/topics/").status_code == 200
+        sent[rate] = commands
+    # The counter, created and counted by one script (DRF's throttle read and wrote back
+    # its list of request times: GET and SET).
+    assert sorted(sent["300/min"]) == sorted([*sent[""], "EVALSHA"])
 
 
 @override_settings(AGORA_API_RATE="")

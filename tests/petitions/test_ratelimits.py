@@ -10,7 +10,8 @@ from django.conf import settings
 from django.test import RequestFactory, override_settings
 
 from core import redis
-from petitions.ratelimits import Counter, Rate, hit, signing_limited
+from core.ratelimits import Counter, Rate, hit
+from petitions.ratelimits import signing_limited
 from tests.conftest import redis_commands, require
 
 
@@ -20,13 +21,22 @@ def request_from(address: str):
 
 @pytest.mark.parametrize(
     ("text", "limit", "seconds"),
-    [("30/10m", 30, 600), ("200/h", 200, 3600), ("5/s", 5, 1), (" 7 / 2d ", 7, 172800)],
+    [
+        ("30/10m", 30, 600),
+        ("200/h", 200, 3600),
+        ("5/s", 5, 1),
+        (" 7 / 2d ", 7, 172800),
+        ("300/min", 300, 60),  # DRF's words, as API_RATE is written
+        ("10/second", 10, 1),
+        ("2/hours", 2, 3600),
+        ("1/day", 1, 86400),
+    ],
 )
 def test_rates_read_as_a_count_per_window(text, limit, seconds):
     assert Rate.parse(text) == Rate(limit, seconds)
 
 
-@pytest.mark.parametrize("text", ["30", "30/10x", "/m", "many/h", ""])
+@pytest.mark.parametrize("text", ["30", "30/10x", "/m", "many/h", "", "3/minute5", "3/ms"])
 def test_a_mistyped_rate_fails_loudly(text):
     with pytest.raises(ValueError, match="Not a rate"):
         Rate.parse(text)
