@@ -52,6 +52,22 @@ WORKER_READY = re.compile(r"@\S+ ready\.")
 WORKER_START_TIMEOUT = 90.0
 
 
+def run_python(
+    arguments: list[str], env: dict[str, str], *, check: bool
+) -> subprocess.CompletedProcess[str]:
+    """This interpreter on ``arguments`` in the repository, in a process of its own (settings
+    are read once per process), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 
 import pytest
 
-from tests.integration.conftest import REPO_ROOT
+from tests.integration.conftest import run_python
 
 # Every variable production.py reads; none may leak in from the environment of the tests.
 CONFIGURATION = (
@@ -47,14 +46,8 @@ def safe_environment() -> dict[str, str]:
 def check_deploy(configuration: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in CONFIGURATION}
     env.update(configuration, DJANGO_SETTINGS_MODULE="config.settings.production")
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, check=False
     )
 
 

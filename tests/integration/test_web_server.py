@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import REPO_ROOT, free_port
+from tests.integration.conftest import REPO_ROOT, free_port, run_python
 
 CONFIG = REPO_ROOT / "config" / "gunicorn.py"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -60,15 +60,7 @@ def test_a_started_worker_has_frozen_what_django_built() -> None:
         "print(before, gc.get_freeze_count())"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_python(["-c", script], env, check=True)
     before, after = (int(word) for word in result.stdout.split())
     assert before == 0
     assert after > 50_000  # Django, the project's modules and the URL patterns
