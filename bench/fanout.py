@@ -48,16 +48,15 @@ from bench.stack import (
     REPO,
     BenchError,
     CpuShare,
+    CpuWindow,
     Processes,
     SmtpSinkProtocol,
-    cpu_by_component,
     cpu_model,
     drop_database,
     free_port,
     percentile,
     run_bench,
     say,
-    total_cpu_seconds,
 )
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin: celery lives beside us
@@ -257,22 +256,6 @@ class Options:
     timeout: float
     crossings: int
     keep_logs: bool
-
-
-class CpuWindow:
-    """CPU shares of the machine between two moments (see bench.stack.measure_cpu)."""
-
-    def __init__(self, groups: dict[str, int]) -> None:
-        self.groups = dict(groups)
-        self.before = cpu_by_component(self.groups)
-        self.busy = total_cpu_seconds()
-        self.start = time.monotonic()
-
-    def close(self) -> CpuShare:
-        after, busy = cpu_by_component(self.groups), total_cpu_seconds()
-        elapsed = max(time.monotonic() - self.start, 1e-6) * (os.cpu_count() or 1)
-        parts = {name: max(after[name] - self.before[name], 0.0) / elapsed for name in after}
-        return CpuShare((busy - self.busy) / elapsed, parts)
 
 
 # --- The benchmark --------------------------------------------------------------------------

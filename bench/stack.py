@@ -210,16 +210,29 @@ class CpuShare:
         return self.parts.get("other", 0.0) + max(0.0, self.busy - sum(self.parts.values()))
 
 
+class CpuWindow:
+    """CPU shares of the machine between the moment it is made and ``close()``."""
+
+    def __init__(self, groups: dict[str, int]) -> None:
+        self.groups = dict(groups)
+        self.before = cpu_by_component(self.groups)
+        self.busy = total_cpu_seconds()
+        self.start = time.monotonic()
+
+    def close(self) -> CpuShare:
+        after, busy = cpu_by_component(self.groups), total_cpu_seconds()
+        elapsed = max(time.monotonic() - self.start, 1e-6) * (os.cpu_count() or 1)
+        parts = {name: max(after[name] - self.before[name], 0.0) / elapsed for name in after}
+        return CpuShare((busy - self.busy) / elapsed, parts)
+
+
 @contextmanager
 def measure_cpu(groups: dict[str, int]) -> Iterator[list[CpuShare]]:
+    """The CPU shares of the ``with`` block, in the list it yields once the block ends."""
     holder: list[CpuShare] = []
-    cores = os.cpu_count() or 1
-    before, busy_before, start = cpu_by_component(groups), total_cpu_seconds(), time.monotonic()
+    window = CpuWindow(groups)
     yield holder
-    after, busy_after = cpu_by_component(groups), total_cpu_seconds()
-    elapsed = max(time.monotonic() - start, 1e-6) * cores
-    parts = {name: max(after[name] - before[name], 0.0) / elapsed for name in after}
-    holder.append(CpuShare((busy_after - busy_before) / elapsed, parts))
+    holder.append(window.close())
 
 
 # --- SMTP sink ---------------------------------------------------------------------------
@@ -300,7 +313,6 @@ class MailSink:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.messages = 0
         self.per_recipient: Counter[str] = Counter()
         self.tokens: dict[str, str] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -310,7 +322,6 @@ class MailSink:
         match = CONFIRM_LINK.search(content, 0, end)
         token = match.group(1).decode() if match else None
         with self.lock:
-            self.messages += 1
             for recipient in recipients:
                 address = recipient.decode().lower()
                 self.per_recipient[address] += 1

@@ -127,7 +127,10 @@ def connections_by_worker(pids: list[int], port: int) -> Counter[int]:
     held: Counter[int] = Counter()
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").iterdir():
-            target = os.readlink(fd) if fd.is_symlink() else ""
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed since the listing: not one of the clients' sockets
+                continue
             if target.startswith("socket:[") and int(target[8:-1]) in server_sockets:
                 held[pid] += 1
     return held

@@ -50,12 +50,18 @@ def signature(language="fr", title="Des arbres « partout » & des bancs", **fie
     )
 
 
-def copies(row: Signature) -> tuple[tuple[str, list[str], bytes], Message]:
-    """The copy sent through the mould, and the message Django builds for the same row."""
+def moulded(row: Signature) -> tuple[signature_mail.Rendered, SMTPBackend, signature_mail.Mould]:
+    """The row's rendered email, a backend recording what it sends, and their mould."""
     rendered = signature_mail._rendered(row, row.petition)
     backend = smtp_backend()
     mould = signature_mail.Mould.make(rendered, backend)
     assert mould is not None
+    return rendered, backend, mould
+
+
+def copies(row: Signature) -> tuple[tuple[str, list[str], bytes], Message]:
+    """The copy sent through the mould, and the message Django builds for the same row."""
+    rendered, backend, mould = moulded(row)
     assert mould.send(row, backend) is True
     (sent,) = backend.connection.sent  # type: ignore[union-attr]
     built = signature_mail._message(row, rendered, backend).message()
@@ -86,10 +92,7 @@ def test_a_copy_is_the_message_django_builds(language, due, name):
 
 def test_each_copy_has_its_own_message_id():
     row = signature()
-    rendered = signature_mail._rendered(row, row.petition)
-    backend = smtp_backend()
-    mould = signature_mail.Mould.make(rendered, backend)
-    assert mould is not None
+    _rendered, backend, mould = moulded(row)
     for _ in range(3):
         mould.send(row, backend)
     ids = {email.message_from_bytes(data)["Message-ID"] for _s, _r, data in backend.connection.sent}
@@ -107,10 +110,7 @@ def test_each_copy_has_its_own_message_id():
 )
 def test_other_signers_get_a_message_built_the_usual_way(fields, title):
     row = signature("en", title=title, **fields)
-    rendered = signature_mail._rendered(row, row.petition)
-    backend = smtp_backend()
-    mould = signature_mail.Mould.make(rendered, backend)
-    assert mould is not None
+    _rendered, backend, mould = moulded(row)
     assert mould.send(row, backend) is False
     assert backend.connection.sent == []
 
@@ -147,10 +147,7 @@ def test_the_sender_sends_a_batch_through_one_mould_and_releases_every_row(monke
 
 def test_a_line_too_long_for_the_parts_encoding_is_built_the_usual_way():
     row = signature()
-    rendered = signature_mail._rendered(row, row.petition)
-    backend = smtp_backend()
-    mould = signature_mail.Mould.make(rendered, backend)
-    assert mould is not None
+    _rendered, backend, mould = moulded(row)
     row.name = "x" * 1000  # Django would encode this part in quoted-printable
     assert mould.send(row, backend) is False
     assert backend.connection.sent == []

@@ -4,11 +4,14 @@ time limit."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from django.core import mail
 
+from config.celery import release_claims_of_previous_life
+from core import claims
 from responses import tasks
 from responses.models import Mailing, OutboxMessage
 from responses.services import outbox
@@ -112,21 +115,21 @@ def test_a_sender_finding_nothing_before_the_fan_out_ends_leaves_the_mailing_ope
     assert mailing.finished_at is not None
 
 
+def restarted(hostname: str) -> None:
+    """What Celery's worker_ready signal does for a worker named ``hostname``."""
+    release_claims_of_previous_life(sender=SimpleNamespace(hostname=hostname))
+
+
 @pytest.mark.django_db
 def test_a_worker_restarted_after_dying_mid_mailing_restarts_its_senders_at_once(
     mailing,  # noqa: F811 (the fixture)
 ):
     """Its claims are freed and, eager here, the senders it starts deliver the rest."""
-    from types import SimpleNamespace
-
-    from config.celery import release_claims_of_previous_life
-    from core import claims
-
     outbox.fan_out(mailing.pk)
     with mock.patch.object(claims, "claim_owner", return_value="mail@host-a"):
         held = outbox.claim(mailing.pk, size=4)
     assert len(held) == 4
-    release_claims_of_previous_life(sender=SimpleNamespace(hostname="mail@host-a"))
+    restarted("mail@host-a")
     assert sorted(address for message in mail.outbox for address in message.to) == sorted(
         OutboxMessage.objects.filter(mailing=mailing).values_list("email", flat=True)
     )
@@ -138,11 +141,7 @@ def test_a_worker_restarted_after_dying_mid_mailing_restarts_its_senders_at_once
 def test_a_worker_starting_with_nothing_to_free_starts_no_sender(
     mailing,  # noqa: F811 (the fixture)
 ):
-    from types import SimpleNamespace
-
-    from config.celery import release_claims_of_previous_life
-
     outbox.fan_out(mailing.pk)
     with mock.patch.object(tasks.send_mailing, "delay") as started:
-        release_claims_of_previous_life(sender=SimpleNamespace(hostname="mail@host-a"))
+        restarted("mail@host-a")
     started.assert_not_called()
