@@ -23,7 +23,7 @@ if not env("ALLOWED_HOSTS", default="") or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names in production.")
 if urlparse(SITE_URL).scheme != "https":
     raise ImproperlyConfigured("SITE_URL must be an https:// address in production.")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] != "core.db.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production.")
 if not env("REDIS_URL", default=""):
     raise ImproperlyConfigured(

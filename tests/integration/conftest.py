@@ -227,7 +227,7 @@ def _test_database_url() -> str:
             "the SQLite test database is in memory; a worker process cannot share it",
         )
         return f"sqlite:///{Path(name).resolve()}"
-    if database["ENGINE"] == "django.db.backends.postgresql":
+    if database["ENGINE"] == "core.db.postgresql":
         user = quote(str(database.get("USER") or ""), safe="")
         password = quote(str(database.get("PASSWORD") or ""), safe="")
         credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")

@@ -24,7 +24,7 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 def test_health_answers_200_when_database_cache_and_broker_answer(client: Client) -> None:
     if in_ci():
         # CI runs the production stack's services: the check must reach them, not stand-ins.
-        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        assert settings.DATABASES["default"]["ENGINE"] == "core.db.postgresql"
         assert settings.CACHES["default"]["BACKEND"] == (
             "django.core.cache.backends.redis.RedisCache"
         )
