@@ -10,6 +10,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.db import prepared
 from petitions.models.petition import Petition, new_token
 from petitions.models.places import Region
 
@@ -129,8 +130,9 @@ class Signature(models.Model):
         signature (a fifth of a signing request's CPU). Here the statement is built once
         per process from the model's fields, and each value is prepared by its field as
         ``save()`` prepares it (defaults, ``auto_now_add``, database conversions). No
-        signal receiver listens to signatures; none would be called. Database errors (the
-        one-signature-per-address constraint) surface as Django's IntegrityError.
+        signal receiver listens to signatures; none would be called. On PostgreSQL the
+        statement is prepared once per connection (``core.db.prepared``). Database errors
+        (the one-signature-per-address constraint) surface as Django's IntegrityError.
         """
         database = connections[DEFAULT_DB_ALIAS]
         plan, sql = _insert_statement(database)
@@ -144,7 +146,7 @@ class Signature(models.Model):
             else:
                 params.append(field.get_db_prep_save(field.pre_save(self, True), database))
         with database.cursor() as cursor:
-            cursor.execute(sql, params)
+            prepared.execute(database, cursor, "agora_signature_insert", sql, params)
             self.pk = cursor.fetchone()[0]
         self._state.adding, self._state.db = False, database.alias
 

@@ -35,6 +35,7 @@ from django.utils.html import escape
 
 from core import redis
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
+from core.db import prepared
 from core.mail import temporary
 from core.memo import ProcessMemo
 from petitions.models import Petition, Signature
@@ -274,8 +275,12 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any, mould: Mould | None
         logger.warning("Signature %s: message refused (%s)", row.pk, error)
     # Release this claim; the email is done unless a newer request changed what is due.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _release_statement(connection), [row.email_due, row.pk, row.email_claim_token]
+        prepared.execute(
+            connection,
+            cursor,
+            "agora_signature_release",
+            _release_statement(connection),
+            [row.email_due, row.pk, row.email_claim_token],
         )
 
 
