@@ -274,6 +274,8 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any, mould: Mould | None
             raise MailUnavailable(str(error)) from error
         logger.warning("Signature %s: message refused (%s)", row.pk, error)
     # Release this claim; the email is done unless a newer request changed what is due.
+    # Without waiting for the disk: only a crash of PostgreSQL itself in the next fraction
+    # of a second can undo it, and then this one email goes again when its claim expires.
     with connection.cursor() as cursor:
         prepared.execute(
             connection,
@@ -281,6 +283,7 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any, mould: Mould | None
             "agora_signature_release",
             _release_statement(connection),
             [row.email_due, row.pk, row.email_claim_token],
+            wait_for_disk=False,
         )
 
 
