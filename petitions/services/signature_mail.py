@@ -46,6 +46,7 @@ BATCH = 200
 LEASE = timedelta(minutes=2)
 KICK_KEY = "agora:signature-mail:kick"
 KICK_DELAY = 0.5
+GATHER = 0.5  # seconds a sender waits after a batch that was not full, to gather the next
 SEND_BUDGET = 30.0  # seconds: a batch or two less than the tasks' soft time limit (60 s)
 RENDER_SECONDS = 60.0
 NAME = "AGORANAMEPLACEHOLDER"
@@ -220,8 +221,18 @@ def _link(name: str, token: str) -> str:
 _LINKS: ProcessMemo[str] = ProcessMemo(seconds=3600.0, max_entries=64)
 
 
-def send_batch(size: int = BATCH) -> int:
-    """Claim due rows and send them over one connection; returns how many were handled."""
+def send_batch(
+    size: int = BATCH,
+    *,
+    smtp: Any = None,
+    moulds: dict[tuple[str, int, str, bool], tuple[Rendered, Mould | None]] | None = None,
+) -> int:
+    """Claim due rows and send them over one connection; returns how many were handled.
+
+    ``smtp`` is a connection the caller opened and will close (its own one otherwise);
+    ``moulds`` keeps the messages serialised for earlier batches, for as long as their
+    rendering holds.
+    """
     rows = claim_rows(
         Signature.objects.exclude(email_due=""),
         size=size,
@@ -233,16 +244,19 @@ def send_batch(size: int = BATCH) -> int:
         return 0
     petitions = Petition.objects.in_bulk({row.petition_id for row in rows})
     handled: set[int] = set()
-    moulds: dict[tuple[str, int, str, bool], Mould | None] = {}
-    smtp = get_connection()
+    moulds = {} if moulds is None else moulds
+    own = smtp is None
+    if own:
+        smtp = get_connection()
     try:
-        smtp.open()
+        smtp.open()  # does nothing if the caller's connection is open
         for row in rows:
             rendered = _rendered(row, petitions[row.petition_id])
             key = (row.email_due, row.petition_id, row.language, row.is_supporter)
-            if key not in moulds:
-                moulds[key] = Mould.make(rendered, smtp)
-            _send_one(row, rendered, smtp, moulds[key])
+            held = moulds.get(key)
+            if held is None or held[0] is not rendered:
+                held = moulds[key] = (rendered, Mould.make(rendered, smtp))
+            _send_one(row, rendered, smtp, held[1])
             handled.add(row.pk)
     except TRANSIENT as error:
         _release([row for row in rows if row.pk not in handled])
@@ -251,7 +265,8 @@ def send_batch(size: int = BATCH) -> int:
         _release([row for row in rows if row.pk not in handled])  # another sender sends them
         raise
     finally:
-        smtp.close()
+        if own:
+            smtp.close()
     return len(rows)
 
 
@@ -416,18 +431,38 @@ def _release_statement(database: BaseDatabaseWrapper) -> str:
 def send_due(budget: float = SEND_BUDGET) -> int:
     """Send due emails, batch after batch, for at most ``budget`` seconds.
 
+    During a surge one sender sends batch after batch over one SMTP connection, with the
+    messages serialised once, and after a batch that was not full it waits ``GATHER``
+    seconds for the next one to fill: each batch pays a claim, and a sender that claimed
+    as fast as it sends took batches of a few rows. The latch that kicks start senders with
+    stays up while this one finds rows, so the signatures of those moments start no other
+    sender. When nothing is due, the latch comes down, and one more look finds a row
+    signed just before that.
+
     After a surge the backlog can outlast the task's time limit, and a sender killed by
     it between the SMTP server's acceptance and the row's release would leave that email
     to be sent again when its claim expires. So the sender stops in time and hands the
     rest to a new one. Returns how many emails were handled.
     """
-    _lower_latch()  # from now on, a new signature must start another sender
     started, total = time.monotonic(), 0
-    while handled := send_batch():
-        total += handled
-        if time.monotonic() - started > budget:
-            from petitions.tasks import send_signature_emails
+    smtp = get_connection()
+    moulds: dict[tuple[str, int, str, bool], tuple[Rendered, Mould | None]] = {}
+    try:
+        while True:
+            handled = send_batch(BATCH, smtp=smtp, moulds=moulds)
+            if not handled:
+                _lower_latch()  # from now on, a new signature starts another sender
+                handled = send_batch(BATCH, smtp=smtp, moulds=moulds)
+                if not handled:
+                    break
+            total += handled
+            if time.monotonic() - started > budget:
+                from petitions.tasks import send_signature_emails
 
-            send_signature_emails.delay()
-            break
+                send_signature_emails.delay()
+                break
+            if handled < BATCH:
+                time.sleep(GATHER)  # a surge's next batch, fuller, costs less per email
+    finally:
+        smtp.close()
     return total
