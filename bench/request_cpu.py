@@ -5,9 +5,9 @@ web worker spends on one request, which varies much less with what else the mach
 It builds a fresh PostgreSQL database and uses a Redis database of its own (production
 settings, as bench.signing does), then calls the WSGI application directly, with the same
 middleware and no HTTP, for the signing form and for the bare insert the surge benchmark
-compares against. It prints CPU milliseconds per request (median of rounds), the SQL
-statements and Redis commands per request, and with ``--profile`` the functions that cost
-the most (cProfile).
+compares against. It prints CPU milliseconds per request (median of rounds) in this process
+and in the PostgreSQL backend that served it, the SQL statements and Redis commands per
+request, and with ``--profile`` the functions that cost the most (cProfile).
 """
 
 from __future__ import annotations
