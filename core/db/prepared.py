@@ -23,6 +23,7 @@ _PLACEHOLDER = re.compile(r"%s")
 # Per psycopg2 connection, the statements already prepared on it. A connection that closes
 # (and is collected) takes its entry with it, as the server forgets its statements.
 _PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_EXECUTE: dict[tuple[str, int], str] = {}  # the EXECUTE text per statement and value count
 
 
 def execute(
@@ -60,7 +61,9 @@ def execute(
         # Not undone by a rollback: a statement prepared in a transaction stays prepared.
         cursor.execute(f"PREPARE {name} AS {_PLACEHOLDER.sub(lambda _: f'${next(numbers)}', sql)}")
         prepared.add(name)
-    run = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})"
+    run = _EXECUTE.get((name, len(params)))
+    if run is None:
+        run = _EXECUTE[name, len(params)] = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})"
     if not wait_for_disk and database.get_autocommit() and not database.in_atomic_block:
         # One query string is one transaction: SET LOCAL ends with it.
         run = f"SET LOCAL synchronous_commit = off; {run}"

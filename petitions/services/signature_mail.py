@@ -220,12 +220,16 @@ def _link(name: str, token: str) -> str:
 
 _LINKS: ProcessMemo[str] = ProcessMemo(seconds=3600.0, max_entries=64)
 
+# A sender's serialised messages by kind, petition, language and supporter, each with the
+# rendering it was made from.
+Moulds = dict[tuple[str, int, str, bool], tuple[Rendered, "Mould | None"]]
+
 
 def send_batch(
     size: int = BATCH,
     *,
     smtp: Any = None,
-    moulds: dict[tuple[str, int, str, bool], tuple[Rendered, Mould | None]] | None = None,
+    moulds: Moulds | None = None,
 ) -> int:
     """Claim due rows and send them over one connection; returns how many were handled.
 
@@ -446,7 +450,7 @@ def send_due(budget: float = SEND_BUDGET) -> int:
     """
     started, total = time.monotonic(), 0
     smtp = get_connection()
-    moulds: dict[tuple[str, int, str, bool], tuple[Rendered, Mould | None]] = {}
+    moulds: Moulds = {}
     try:
         while True:
             handled = send_batch(BATCH, smtp=smtp, moulds=moulds)
