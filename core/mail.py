@@ -6,7 +6,9 @@ No email is ever sent inside a request or a transaction: ``queue_email`` enqueue
 
 from __future__ import annotations
 
+import re
 import smtplib
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +23,53 @@ def temporary(refused: smtplib.SMTPRecipientsRefused) -> bool:
     """A 4xx refusal (greylisting, a mailbox full for now) is worth retrying; a 5xx is not."""
     codes = [code for code, _message in refused.recipients.values()]
     return bool(codes) and all(400 <= code < 500 for code in codes)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def envelope_sender(sender: str) -> str:
+    """The MAIL FROM address of ``sender`` ("Name <address>" or an address), in angle
+    brackets, as smtplib quotes it."""
+    return f"<{parseaddr(sender)[1] or sender}>"
+
+
+def pipelined_sendmail(
+    connection: smtplib.SMTP, envelope: str, recipient: str, data: bytes
+) -> None:
+    """Send one message to one recipient as ``connection.sendmail`` does, in two round
+    trips instead of four when the server offers PIPELINING (RFC 2920, as Postfix and
+    Exim do): MAIL, RCPT and DATA go in one write and their three replies are read
+    together, then the content and its final dot. Without PIPELINING, smtplib's own
+    ``sendmail``.
+
+    ``envelope`` is the sender as ``envelope_sender`` quotes it; ``recipient`` a plain
+    address; ``data`` the whole message with CRLF line endings. Refusals raise smtplib's
+    exceptions, as ``sendmail`` does, after an RSET.
+    """
+    connection.ehlo_or_helo_if_needed()
+    if not connection.has_extn("pipelining"):
+        connection.sendmail(envelope[1:-1], [recipient], data)
+        return
+    options = f" SIZE={len(data)}" if connection.has_extn("size") else ""
+    connection.send(f"MAIL FROM:{envelope}{options}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+    mail, rcpt, start = connection.getreply(), connection.getreply(), connection.getreply()
+    if start[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+        connection.send(b".\r\n")  # a server that took DATA without a recipient: end it
+        connection.getreply()
+    if mail[0] != 250 or rcpt[0] not in (250, 251) or start[0] != 354:
+        connection.rset()
+        if mail[0] != 250:
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], envelope[1:-1])
+        if rcpt[0] not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+        raise smtplib.SMTPDataError(*start)
+    body = _LEADING_DOT.sub(b"..", data)
+    connection.send(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+    code, reply = connection.getreply()
+    if code != 250:
+        connection.rset()
+        raise smtplib.SMTPDataError(code, reply)
 
 
 def message_to_dict(message: EmailMessage) -> dict[str, Any]:

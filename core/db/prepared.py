@@ -32,20 +32,11 @@ def execute(
     name: str,
     sql: str,
     params: Sequence[Any],
-    *,
-    wait_for_disk: bool = True,
 ) -> None:
     """``cursor.execute(sql, params)``; on PostgreSQL, through the statement ``name``.
 
     ``sql`` must be the same statement every time ``name`` is used in a process, with
     ``%s`` placeholders only.
-
-    ``wait_for_disk=False`` (PostgreSQL in autocommit only) commits the statement without
-    waiting for its WAL to reach the disk (``synchronous_commit`` off for this one
-    transaction): the commit's flush cost the server more than the statement itself. It is
-    for marks whose loss only repeats work: a crash of the PostgreSQL server within a
-    fraction of a second (three ``wal_writer_delay``) can undo it; a crash of the caller
-    cannot.
     """
     if database.vendor != "postgresql":
         cursor.execute(sql, params)
@@ -64,7 +55,4 @@ def execute(
     run = _EXECUTE.get((name, len(params)))
     if run is None:
         run = _EXECUTE[name, len(params)] = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})"
-    if not wait_for_disk and database.get_autocommit() and not database.in_atomic_block:
-        # One query string is one transaction: SET LOCAL ends with it.
-        run = f"SET LOCAL synchronous_commit = off; {run}"
     cursor.execute(run, params)

@@ -4,8 +4,9 @@ Signing only marks the row ``email_due`` (no rendering, no broker message per si
 a national surge costs the web tier one INSERT. A sender on the `mail` queue claims due
 rows (token and lease, as the response outbox does), renders each kind of message once per
 petition and language with placeholders, fills in each signer's name and links, and sends
-the batch over one SMTP connection. A "kick" after commit starts a sender unless one is
-already on its way (a latch in the cache); beat runs one every few seconds as a safety net.
+the batch over one SMTP connection (pipelined when the server allows), releasing the rows
+sent a group at a time. A "kick" after commit starts a sender unless one is already on its
+way (a latch in the cache); beat runs one every few seconds as a safety net.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from datetime import timedelta
 from email.utils import formatdate, make_msgid
 from typing import Any, ClassVar
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -27,7 +27,6 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import connection, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
@@ -35,14 +34,14 @@ from django.utils.html import escape
 
 from core import redis
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
-from core.db import prepared
-from core.mail import temporary
+from core.mail import envelope_sender, pipelined_sendmail, temporary
 from core.memo import ProcessMemo
 from petitions.models import Petition, Signature
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+RELEASE_EVERY = 50  # sent rows released together: at most this many sent twice after a crash
 LEASE = timedelta(minutes=2)
 KICK_KEY = "agora:signature-mail:kick"
 KICK_DELAY = 0.5
@@ -235,7 +234,9 @@ def send_batch(
 
     ``smtp`` is a connection the caller opened and will close (its own one otherwise);
     ``moulds`` keeps the messages serialised for earlier batches, for as long as their
-    rendering holds.
+    rendering holds. The rows sent are released ``RELEASE_EVERY`` at a time
+    (``_release_sent``); whatever ends the batch early, those sent are released as done and
+    the others as still due.
     """
     rows = claim_rows(
         Signature.objects.exclude(email_due=""),
@@ -247,8 +248,8 @@ def send_batch(
     if not rows:
         return 0
     petitions = Petition.objects.in_bulk({row.petition_id for row in rows})
-    handled: set[int] = set()
     moulds = {} if moulds is None else moulds
+    handled = released = 0  # rows[:handled] sent (or refused for good), [:released] released
     own = smtp is None
     if own:
         smtp = get_connection()
@@ -261,26 +262,62 @@ def send_batch(
             if held is None or held[0] is not rendered:
                 held = moulds[key] = (rendered, Mould.make(rendered, smtp))
             _send_one(row, rendered, smtp, held[1])
-            handled.add(row.pk)
+            handled += 1
+            if handled - released == RELEASE_EVERY:
+                _release_sent(rows[released:handled])
+                released = handled
     except TRANSIENT as error:
-        _release([row for row in rows if row.pk not in handled])
         raise MailUnavailable(str(error)) from error
-    except SoftTimeLimitExceeded:
-        _release([row for row in rows if row.pk not in handled])  # another sender sends them
-        raise
     finally:
+        # Another sender sends the rest (after a time limit, or once the server is back).
+        _release_sent(rows[released:handled])
+        _release(rows[handled:])
         if own:
             smtp.close()
     return len(rows)
 
 
 def _release(rows: list[Signature]) -> None:
-    Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
-        email_claimed_until=None, email_claim_token=""
+    """Free the claims of rows not sent: their emails stay due."""
+    if rows:
+        Signature.objects.filter(pk__in=[row.pk for row in rows]).update(
+            email_claimed_until=None, email_claim_token=""
+        )
+
+
+def _release_sent(rows: list[Signature]) -> None:
+    """Release the claims of rows whose email went: done, unless a newer request (signing
+    again while it was sent) changed what is due. One UPDATE per kind of email.
+
+    Only a claim still held is released: a claim that ran out and was taken over belongs to
+    its new holder. A sender killed before this sends these rows' emails again (at most
+    RELEASE_EVERY) once their claims are freed; none is lost.
+    """
+    for due in {row.email_due for row in rows}:
+        ids = [row.pk for row in rows if row.email_due == due]
+        with connection.cursor() as cursor:
+            cursor.execute(_release_statement(len(ids)), [due, rows[0].email_claim_token, *ids])
+
+
+def _release_statement(count: int) -> str:
+    """The UPDATE that releases ``count`` sent rows: the ORM's ``update()`` spent more on
+    compiling its CASE than the database on running it."""
+    meta = Signature._meta
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(field.column) for field in meta.concrete_fields}
+    due, until, token, pk = (
+        columns[name] for name in ("email_due", "email_claimed_until", "email_claim_token", "id")
+    )
+    # Identifiers from the model's own metadata, quoted; every value is a parameter.
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {due} = CASE WHEN {due} = %s THEN '' "  # noqa: S608
+        f"ELSE {due} END, {until} = NULL, {token} = '' "
+        f"WHERE {token} = %s AND {pk} IN ({', '.join(['%s'] * count)})"
     )
 
 
 def _send_one(row: Signature, rendered: Rendered, smtp: Any, mould: Mould | None = None) -> None:
+    """Send one row's email; a permanent refusal is logged and counts as handled."""
     try:
         if mould is None or not mould.send(row, smtp):
             _message(row, rendered, smtp).send()
@@ -292,18 +329,6 @@ def _send_one(row: Signature, rendered: Rendered, smtp: Any, mould: Mould | None
         if error.smtp_code < 500:
             raise MailUnavailable(str(error)) from error
         logger.warning("Signature %s: message refused (%s)", row.pk, error)
-    # Release this claim; the email is done unless a newer request changed what is due.
-    # Without waiting for the disk: only a crash of PostgreSQL itself in the next fraction
-    # of a second can undo it, and then this one email goes again when its claim expires.
-    with connection.cursor() as cursor:
-        prepared.execute(
-            connection,
-            cursor,
-            "agora_signature_release",
-            _release_statement(connection),
-            [row.email_due, row.pk, row.email_claim_token],
-            wait_for_disk=False,
-        )
 
 
 def _message(row: Signature, rendered: Rendered, smtp: Any) -> EmailMultiAlternatives:
@@ -323,6 +348,7 @@ HTML_NAME = b"AGORAHTMLNAMEPLACEHOLDER"  # the name in the HTML part of a Mould,
 _ENCODING = re.compile(rb"\r\nContent-Transfer-Encoding: (\S+)\r\n")
 _NAMES = re.compile(re.escape(_NAME) + b"|" + re.escape(HTML_NAME))
 # An address Django's backend sends and writes in the To header as it is.
+_SLOT = SLOT.encode()
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
@@ -334,14 +360,15 @@ class Mould:
     a surge's confirmations differ only by the signer's name, links, address, Message-ID
     and Date. So the message is built once with placeholders (as responses.services.outbox
     does for mailings), and each signer's copy is a few byte replacements, sent with
-    smtplib's ``sendmail`` as Django's SMTP backend sends it. Only for that backend, a
-    serialisation in which every placeholder survived whole, a plain ASCII address and a
-    name without control characters (ASCII unless both parts are 8bit); otherwise the
-    message is built as usual.
+    SMTP as Django's SMTP backend sends it (pipelined when the server allows). The links
+    are reversed when the mould is made, with a slot for the signer's token. Only for that
+    backend, a serialisation in which every placeholder survived whole, a plain ASCII
+    address, a token that needs no quoting in a URL and a name without control characters
+    (ASCII unless both parts are 8bit); otherwise the message is built as usual.
     """
 
     data: bytes
-    sender: str
+    envelope: str
     eight_bit: bool
 
     TO: ClassVar[bytes] = b"agora-recipient@agora.invalid"
@@ -379,7 +406,15 @@ class Mould:
         if len(encodings) != 2 or not set(encodings) <= {b"7bit", b"8bit"}:
             return None
         sender = sanitize_address(message.from_email, message.encoding or settings.DEFAULT_CHARSET)
-        return cls(data=data, sender=sender, eight_bit=encodings == [b"8bit", b"8bit"])
+        base = settings.SITE_URL
+        data = data.replace(
+            CONFIRM.encode(), f"{base}{_link('petitions:confirm', SLOT)}".encode()
+        ).replace(WITHDRAW.encode(), f"{base}{_link('petitions:withdraw', SLOT)}".encode())
+        return cls(
+            data=data,
+            envelope=envelope_sender(sender),
+            eight_bit=encodings == [b"8bit", b"8bit"],
+        )
 
     def send(self, row: Signature, smtp: SMTPBackend) -> bool:
         """Send this signer's copy; False when it must be built as usual."""
@@ -390,46 +425,22 @@ class Mould:
             or not _PLAIN_ADDRESS.fullmatch(row.email)
             or not name.isprintable()
             or not (name.isascii() or self.eight_bit)
+            or not _URL_SAFE.fullmatch(row.token)
         ):
             return False
-        base = settings.SITE_URL
         data = (
             self.data.replace(self.TO, row.email.encode())
             .replace(self.ID, make_msgid(domain=DNS_NAME).strip("<>").encode())
             .replace(self.DATE, formatdate(localtime=settings.EMAIL_USE_LOCALTIME).encode())
-            .replace(CONFIRM.encode(), f"{base}{_link('petitions:confirm', row.token)}".encode())
-            .replace(WITHDRAW.encode(), f"{base}{_link('petitions:withdraw', row.token)}".encode())
+            .replace(_SLOT, row.token.encode())
         )
         # The names last, in one pass: what a signer typed is never read as a placeholder.
         plain, html = name.encode(), escape(name).encode()
         data = _NAMES.sub(lambda found: plain if found[0] == _NAME else html, data)
-        if any(len(line) > 998 for line in data.split(b"\r\n")):
+        if max(map(len, data.split(b"\r\n"))) > 998:
             return False  # Django would have encoded the part in quoted-printable
-        connection.sendmail(self.sender, [row.email], data)
+        pipelined_sendmail(connection, self.envelope, row.email, data)
         return True
-
-
-_RELEASE_STATEMENTS: dict[str, str] = {}
-
-
-def _release_statement(database: BaseDatabaseWrapper) -> str:
-    """The UPDATE that releases a sent row, built once per process: the ORM's ``update()``
-    built and compiled it anew for every message."""
-    sql = _RELEASE_STATEMENTS.get(database.vendor)
-    if sql is None:
-        quote = database.ops.quote_name
-        meta = Signature._meta
-        columns = {field.name: quote(field.column) for field in meta.concrete_fields}
-        due, until, token, pk = (
-            columns[name]
-            for name in ("email_due", "email_claimed_until", "email_claim_token", "id")
-        )
-        # Identifiers from the model's own metadata, quoted; every value is a parameter.
-        sql = _RELEASE_STATEMENTS[database.vendor] = (
-            f"UPDATE {quote(meta.db_table)} SET {due} = CASE WHEN {due} = %s THEN '' "  # noqa: S608
-            f"ELSE {due} END, {until} = NULL, {token} = '' WHERE {pk} = %s AND {token} = %s"
-        )
-    return sql
 
 
 def send_due(budget: float = SEND_BUDGET) -> int:

@@ -102,37 +102,3 @@ def test_other_databases_run_the_statement_as_it_is() -> None:
 def test_a_name_that_is_not_a_plain_identifier_is_refused(postgres: None) -> None:
     with pytest.raises(ValueError, match="cannot prepare"):
         run(name="agora; DROP TABLE x")
-
-
-SETTING = "SELECT current_setting('synchronous_commit'), %s::int"
-
-
-def commit_setting(*, wait_for_disk: bool) -> str:
-    with connection.cursor() as cursor:
-        prepared.execute(
-            connection, cursor, "agora_test_setting", SETTING, [1], wait_for_disk=wait_for_disk
-        )
-        return str(cursor.fetchone()[0])
-
-
-def session_setting() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return str(cursor.fetchone()[0])
-
-
-def test_a_statement_that_need_not_wait_for_the_disk_commits_so_and_only_itself(
-    postgres: None,
-) -> None:
-    assert commit_setting(wait_for_disk=True) == "on"
-
-    assert commit_setting(wait_for_disk=False) == "off"
-    assert session_setting() == "on"  # the next statement waits again
-
-
-def test_inside_a_caller_s_transaction_the_commit_still_waits_for_the_disk(
-    postgres: None,
-) -> None:
-    with transaction.atomic():
-        assert commit_setting(wait_for_disk=False) == "on"  # the caller's transaction decides
-        assert session_setting() == "on"

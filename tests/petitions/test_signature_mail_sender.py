@@ -31,8 +31,10 @@ def claimed(petition, email, due=DUE.CONFIRMATION):
 
 
 def send(row):
+    """Send the row's email and release its claim, as a batch does."""
     rendered = signature_mail._rendered(row, row.petition)
     signature_mail._send_one(row, rendered, get_connection())
+    signature_mail._release_sent([row])
 
 
 def stored(row):
@@ -82,3 +84,68 @@ def test_links_are_the_reversed_paths_under_any_prefix(name, token):
     finally:
         set_script_prefix("/")
     assert signature_mail._link(name, token) == reverse(name, args=[token])
+
+
+def due(petition, count):
+    return [
+        make_signature(
+            petition,
+            f"signer{n}@example.org",
+            state=Signature.State.PENDING,
+            email_due=DUE.CONFIRMATION,
+        )
+        for n in range(count)
+    ]
+
+
+def released_done(rows):
+    return sorted(
+        Signature.objects.filter(
+            pk__in=[row.pk for row in rows], email_due="", email_claim_token=""
+        ).values_list("email", flat=True)
+    )
+
+
+def test_rows_sent_are_released_a_group_at_a_time(petition, monkeypatch):
+    rows = due(petition, 5)
+    monkeypatch.setattr(signature_mail, "RELEASE_EVERY", 2)
+    send_one = signature_mail._send_one
+    seen: list[list[str]] = []  # the rows released when each email goes
+
+    def recording(row, *args):
+        seen.append(released_done(rows))
+        send_one(row, *args)
+
+    monkeypatch.setattr(signature_mail, "_send_one", recording)
+    assert signature_mail.send_batch() == 5
+    first, second = (
+        ["signer0@example.org", "signer1@example.org"],
+        ["signer2@example.org", "signer3@example.org"],
+    )
+    assert seen == [[], [], first, first, first + second]
+    assert released_done(rows) == sorted(row.email for row in rows)
+    assert Signature.objects.filter(email_claimed_until__isnull=False).count() == 0
+
+
+def test_a_batch_the_server_stops_releases_what_went_as_done_and_the_rest_as_due(
+    petition, monkeypatch
+):
+    rows = due(petition, 5)
+    send_one = signature_mail._send_one
+
+    def failing_at_the_fourth(row, *args):
+        if len(mail.outbox) == 3:
+            raise signature_mail.MailUnavailable("451 try again later")
+        send_one(row, *args)
+
+    monkeypatch.setattr(signature_mail, "_send_one", failing_at_the_fourth)
+    with pytest.raises(signature_mail.MailUnavailable):
+        signature_mail.send_batch()
+    assert released_done(rows) == [f"signer{n}@example.org" for n in range(3)]
+    still_due = Signature.objects.filter(pk__in=[row.pk for row in rows[3:]])
+    assert [
+        (row.email_due, row.email_claim_token, row.email_claimed_until) for row in still_due
+    ] == [(DUE.CONFIRMATION, "", None)] * 2  # free for the next sender at once
+    monkeypatch.setattr(signature_mail, "_send_one", send_one)
+    assert signature_mail.send_batch() == 2
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(row.email for row in rows)
