@@ -6,9 +6,9 @@ No email is ever sent inside a request or a transaction: ``queue_email`` enqueue
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
-from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -25,47 +25,63 @@ def temporary(refused: smtplib.SMTPRecipientsRefused) -> bool:
     return bool(codes) and all(400 <= code < 500 for code in codes)
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
+LEADING_DOT = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
 
 
-def envelope_sender(sender: str) -> str:
-    """The MAIL FROM address of ``sender`` ("Name <address>" or an address), in angle
-    brackets, as smtplib quotes it."""
-    return f"<{parseaddr(sender)[1] or sender}>"
+def start_data(connection: smtplib.SMTP, sender: str, recipient: str, size: int) -> None:
+    """Open one message to one recipient, up to the server's 354: the caller then sends
+    ``dot_stuffed(data)``, the final dot, and reads the server's answer to it.
 
-
-def pipelined_sendmail(
-    connection: smtplib.SMTP, envelope: str, recipient: str, data: bytes
-) -> None:
-    """Send one message to one recipient as ``connection.sendmail`` does, in two round
-    trips instead of four when the server offers PIPELINING (RFC 2920, as Postfix and
-    Exim do): MAIL, RCPT and DATA go in one write and their three replies are read
-    together, then the content and its final dot. Without PIPELINING, smtplib's own
-    ``sendmail``.
-
-    ``envelope`` is the sender as ``envelope_sender`` quotes it; ``recipient`` a plain
-    address; ``data`` the whole message with CRLF line endings. Refusals raise smtplib's
-    exceptions, as ``sendmail`` does, after an RSET.
+    ``sender`` as Django's SMTP backend gives it (``sanitize_address``: an address, or
+    "Name <address>"); ``recipient`` a plain address; ``size`` the message's length. When
+    the server offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL, RCPT and DATA go
+    in one write and their three replies are read together: one round trip instead of
+    three. Refusals raise smtplib's exceptions, as ``sendmail`` does, after an RSET.
     """
     connection.ehlo_or_helo_if_needed()
+    options = [f"SIZE={size}"] if connection.has_extn("size") else []
     if not connection.has_extn("pipelining"):
-        connection.sendmail(envelope[1:-1], [recipient], data)
+        replies = [connection.mail(sender, options)]
+        if replies[0][0] == 250:
+            replies.append(connection.rcpt(recipient))
+            if replies[1][0] in (250, 251):
+                connection.putcmd("data")
+                replies.append(connection.getreply())
+    else:
+        mail = " ".join([f"MAIL FROM:{_quoted(sender)}", *options])
+        connection.send(f"{mail}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+        replies = [connection.getreply(), connection.getreply(), connection.getreply()]
+        if replies[2][0] == 354 and (replies[0][0] != 250 or replies[1][0] not in (250, 251)):
+            connection.send(b".\r\n")  # a server that took DATA without a recipient: end it
+            connection.getreply()
+    codes = [code for code, _text in replies]
+    if len(codes) == 3 and codes[0] == 250 and codes[1] in (250, 251) and codes[2] == 354:
         return
-    options = f" SIZE={len(data)}" if connection.has_extn("size") else ""
-    connection.send(f"MAIL FROM:{envelope}{options}\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
-    mail, rcpt, start = connection.getreply(), connection.getreply(), connection.getreply()
-    if start[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
-        connection.send(b".\r\n")  # a server that took DATA without a recipient: end it
-        connection.getreply()
-    if mail[0] != 250 or rcpt[0] not in (250, 251) or start[0] != 354:
-        connection.rset()
-        if mail[0] != 250:
-            raise smtplib.SMTPSenderRefused(mail[0], mail[1], envelope[1:-1])
-        if rcpt[0] not in (250, 251):
-            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
-        raise smtplib.SMTPDataError(*start)
-    body = _LEADING_DOT.sub(b"..", data)
-    connection.send(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+    connection.rset()
+    if codes[0] != 250:
+        raise smtplib.SMTPSenderRefused(*replies[0], sender)
+    if codes[1] not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: replies[1]})
+    raise smtplib.SMTPDataError(*replies[2])
+
+
+@functools.lru_cache(maxsize=64)
+def _quoted(sender: str) -> str:
+    return smtplib.quoteaddr(sender)  # "<address>", parsed once per sender
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """A message's content as it travels after DATA, ending with a line break."""
+    body = LEADING_DOT.sub(b"..", data)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def send_message(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """Send one message to one recipient as ``connection.sendmail`` does, pipelined when
+    the server allows (``start_data``): two round trips instead of four. ``data`` is the
+    whole message with CRLF line endings."""
+    start_data(connection, sender, recipient, len(data))
+    connection.send(dot_stuffed(data) + b".\r\n")
     code, reply = connection.getreply()
     if code != 250:
         connection.rset()

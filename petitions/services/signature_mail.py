@@ -34,7 +34,7 @@ from django.utils.html import escape
 
 from core import redis
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
-from core.mail import envelope_sender, pipelined_sendmail, temporary
+from core.mail import send_message, temporary
 from core.memo import ProcessMemo
 from petitions.models import Petition, Signature
 
@@ -368,7 +368,7 @@ class Mould:
     """
 
     data: bytes
-    envelope: str
+    sender: str
     eight_bit: bool
 
     TO: ClassVar[bytes] = b"agora-recipient@agora.invalid"
@@ -412,7 +412,7 @@ class Mould:
         ).replace(WITHDRAW.encode(), f"{base}{_link('petitions:withdraw', SLOT)}".encode())
         return cls(
             data=data,
-            envelope=envelope_sender(sender),
+            sender=sender,
             eight_bit=encodings == [b"8bit", b"8bit"],
         )
 
@@ -439,7 +439,7 @@ class Mould:
         data = _NAMES.sub(lambda found: plain if found[0] == _NAME else html, data)
         if max(map(len, data.split(b"\r\n"))) > 998:
             return False  # Django would have encoded the part in quoted-printable
-        pipelined_sendmail(connection, self.envelope, row.email, data)
+        send_message(connection, self.sender, row.email, data)
         return True
 
 

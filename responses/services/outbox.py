@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 import socket
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
-from core.mail import temporary
+from core.mail import dot_stuffed, start_data, temporary
 from core.markdown import render_markdown
 from petitions.models import Petition, Signature
 from responses.models import Mailing, OutboxMessage
@@ -47,7 +46,6 @@ logger = logging.getLogger(__name__)
 SEND_BATCH = 500
 UNSUBSCRIBE_SALT = "agora.unsubscribe"
 PLACEHOLDER = "https://agora.invalid/unsubscribe-placeholder/"
-LEADING_DOT = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
 
 # A temporary refusal: try again later. Anything 5xx is permanent for that recipient.
 TRANSIENT = (
@@ -350,11 +348,12 @@ class Mould:
         """Send this signer's copy and mark its row sent; False when it must be built as
         usual (a non-ASCII address).
 
-        The SMTP transaction is smtplib's ``sendmail`` in its steps, so that the row's
-        UPDATE is made before the message's final dot and its COMMIT written right after
-        the dot, before the server's answer is read (RFC 1047: a server may keep a message
-        whose sender never hears it accepted, so a mark that waited for the 250 would leave
-        the server's whole processing time for a killed sender to send it twice). A
+        The SMTP transaction is smtplib's ``sendmail`` in its steps (``core.mail.start_data``,
+        pipelined when the server allows), so that the row's UPDATE is made before the
+        message's final dot and its COMMIT written right after the dot, before the server's
+        answer is read (RFC 1047: a server may keep a message whose sender never hears it
+        accepted, so a mark that waited for the 250 would leave the server's whole
+        processing time for a killed sender to send it twice). A
         worker killed at any moment leaves an unsent message with its row pending, or a
         message handed over with its row sent, except in the microseconds between writing
         the dot and writing COMMIT (the message is then sent again, under the same
@@ -372,23 +371,9 @@ class Mould:
             .replace(self.ID.encode(), message_id(mailing, row).strip("<>").encode())
             .replace(self.OUTBOX.encode(), f"{mailing.pk}:{row.pk}".encode())
         )
-        connection.ehlo_or_helo_if_needed()
         _no_delay(connection)
-        code, reply = connection.mail(self.sender)
-        if code != 250:
-            connection.rset()
-            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
-        code, reply = connection.rcpt(row.email)
-        if code not in (250, 251):
-            connection.rset()
-            raise smtplib.SMTPRecipientsRefused({row.email: (code, reply)})
-        connection.putcmd("data")
-        code, reply = connection.getreply()
-        if code != 354:
-            connection.rset()
-            raise smtplib.SMTPDataError(code, reply)
-        body = LEADING_DOT.sub(b"..", data)
-        connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        start_data(connection, self.sender, row.email, len(data))
+        connection.send(dot_stuffed(data))
         with _SentMark(row) as mark:  # made before the dot, durable once the dot is out
             connection.send(b".\r\n")
             mark.commit()

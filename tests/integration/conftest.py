@@ -104,8 +104,19 @@ class ReceivedMail:
         return "" if part is None else str(part.get_content())
 
 
+async def offer_pipelining(
+    handler: Any, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+) -> list[str]:
+    """aiosmtpd's EHLO hook: offer PIPELINING (RFC 2920), as Postfix and Exim do, so that the
+    senders' pipelined path (core.mail.start_data) is the one these tests take."""
+    session.host_name = hostname
+    return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
 class SMTPRecorder:
-    """An aiosmtpd handler that keeps every message it accepts."""
+    """An aiosmtpd handler that keeps every message it accepts, offering PIPELINING."""
+
+    handle_EHLO = offer_pipelining  # noqa: N815 (aiosmtpd's hook name)
 
     def __init__(self) -> None:
         self.host = "127.0.0.1"

@@ -54,6 +54,7 @@ from tests.integration.conftest import (
     _filesystem_broker_dir,
     _test_database_url,
     free_port,
+    offer_pipelining,
 )
 from tests.responses.conftest import member, routed_petition
 
@@ -87,10 +88,10 @@ class Delivery:
 class ScriptedSMTP:
     """An aiosmtpd handler that records what it accepts.
 
-    ``delay`` is spent before answering MAIL FROM, so a slow server is slow *before* it
-    holds the message: a client killed while waiting has delivered nothing. The first
-    ``refuse_first`` messages to a signer are refused with ``refusal`` at ``refuse_at``
-    (RCPT or DATA); ``reject`` addresses are refused for good at RCPT.
+    It offers PIPELINING. ``delay`` is spent before answering MAIL FROM, so a slow server is
+    slow *before* it holds the message: a client killed while waiting has delivered
+    nothing. The first ``refuse_first`` messages to a signer are refused with ``refusal`` at
+    ``refuse_at`` (RCPT or DATA); ``reject`` addresses are refused for good at RCPT.
     """
 
     delay: float = 0.0
@@ -102,6 +103,8 @@ class ScriptedSMTP:
     deliveries: list[Delivery] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
     port: int = 0
+
+    handle_EHLO = offer_pipelining  # noqa: N815 (aiosmtpd's hook name)
 
     @property
     def url(self) -> str:

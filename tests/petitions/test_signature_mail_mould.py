@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import socket
 from email.message import Message
-from email.utils import parseaddr
 
 import pytest
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
@@ -22,11 +21,14 @@ DUE = Signature.EmailDue
 
 
 class Connection:
-    """Stands for smtplib.SMTP to a server without PIPELINING: keeps what ``sendmail`` was
-    given (tests/core/test_pipelined_sendmail.py talks to a real server)."""
+    """Stands for smtplib.SMTP to a server without PIPELINING: answers each step and keeps
+    each message as ``sendmail`` would have been given it (tests/core/test_smtp.py talks to
+    a real server)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, list[str], bytes]] = []
+        self.sender = ""
+        self.replies: list[tuple[int, bytes]] = []
 
     def ehlo_or_helo_if_needed(self) -> None:
         pass
@@ -34,9 +36,25 @@ class Connection:
     def has_extn(self, name: str) -> bool:
         return False
 
-    def sendmail(self, sender: str, recipients: list[str], data: bytes) -> dict:
-        self.sent.append((sender, recipients, data))
-        return {}
+    def mail(self, sender: str, options: list[str]) -> tuple[int, bytes]:
+        self.sender = sender
+        return 250, b"OK"
+
+    def rcpt(self, recipient: str) -> tuple[int, bytes]:
+        self.recipient = recipient
+        return 250, b"OK"
+
+    def putcmd(self, command: str) -> None:
+        self.replies.append((354, b"go ahead"))
+
+    def send(self, data: bytes) -> None:
+        assert data.endswith(b"\r\n.\r\n")  # the content and its final dot, in one write
+        content = b"\r\n" + data[: -len(b".\r\n")]
+        self.sent.append((self.sender, [self.recipient], content.replace(b"\r\n..", b"\r\n.")[2:]))
+        self.replies.append((250, b"OK"))
+
+    def getreply(self) -> tuple[int, bytes]:
+        return self.replies.pop(0)
 
 
 def smtp_backend() -> SMTPBackend:
@@ -86,7 +104,7 @@ def test_a_copy_is_the_message_django_builds(language, due, name):
     row = signature(language, name=name, due=due)
     (sender, recipients, data), usual = copies(row)
     fast = email.message_from_bytes(data)
-    assert sender == parseaddr(usual["From"])[1]
+    assert sender == usual["From"]
     assert recipients == ["ada@example.org"]
     for header in ("Subject", "From", "To", "MIME-Version", "Content-Type"):
         assert decoded(fast[header]).split(";")[0] == decoded(usual[header]).split(";")[0]

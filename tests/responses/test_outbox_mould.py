@@ -35,7 +35,10 @@ class Recorder:
     def ehlo_or_helo_if_needed(self) -> None:
         pass
 
-    def mail(self, sender: str) -> tuple[int, bytes]:
+    def has_extn(self, name: str) -> bool:
+        return False  # no PIPELINING: each step answered on its own
+
+    def mail(self, sender: str, options: list[str]) -> tuple[int, bytes]:
         self.sender = sender
         return 250, b"OK"
 

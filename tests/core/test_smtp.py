@@ -1,4 +1,4 @@
-"""core.mail.pipelined_sendmail against a real SMTP server on loopback (aiosmtpd)."""
+"""core.mail.send_message and start_data against a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.mail import envelope_sender, pipelined_sendmail
+from core.mail import send_message
 
 pytestmark = pytest.mark.smtp
 
@@ -98,19 +98,14 @@ def plain() -> Iterator[tuple[Server, smtplib.SMTP]]:
         yield handler, connection
 
 
-ENVELOPE = envelope_sender("Agora <noreply@example.org>")
-
-
-def test_the_envelope_sender_is_the_bare_address_in_angle_brackets():
-    assert ENVELOPE == "<noreply@example.org>"
-    assert envelope_sender("noreply@example.org") == "<noreply@example.org>"
+SENDER = "Agora <noreply@example.org>"  # as Django's backend gives it
 
 
 def test_with_pipelining_a_message_takes_two_writes_and_arrives_whole(pipelining):
     server, connection = pipelining
     writes = Writes(connection)
-    pipelined_sendmail(connection, ENVELOPE, "ada@example.org", MESSAGE)
-    pipelined_sendmail(connection, ENVELOPE, "bob@example.org", MESSAGE)
+    send_message(connection, SENDER, "ada@example.org", MESSAGE)
+    send_message(connection, SENDER, "bob@example.org", MESSAGE)
     assert writes.count == 4  # the envelope and DATA in one write, then the content
     assert [(sender, recipients) for sender, recipients, _ in server.received] == [
         ("noreply@example.org", ["ada@example.org"]),
@@ -123,7 +118,7 @@ def test_with_pipelining_a_message_takes_two_writes_and_arrives_whole(pipelining
 def test_without_pipelining_it_is_smtplibs_sendmail(plain):
     server, connection = plain
     writes = Writes(connection)
-    pipelined_sendmail(connection, ENVELOPE, "ada@example.org", MESSAGE)
+    send_message(connection, SENDER, "ada@example.org", MESSAGE)
     assert writes.count == 4  # MAIL, RCPT, DATA, the content: a round trip each
     assert server.received == [("noreply@example.org", ["ada@example.org"], MESSAGE)]
 
@@ -133,10 +128,10 @@ def test_a_refused_recipient_raises_as_sendmail_does_and_the_next_message_goes(p
     server, connection = pipelining
     server.refuse_recipients["gone@example.org"] = reply
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-        pipelined_sendmail(connection, ENVELOPE, "gone@example.org", MESSAGE)
+        send_message(connection, SENDER, "gone@example.org", MESSAGE)
     ((code, _text),) = refused.value.recipients.values()
     assert code == int(reply[:3])
-    pipelined_sendmail(connection, ENVELOPE, "ada@example.org", MESSAGE)
+    send_message(connection, SENDER, "ada@example.org", MESSAGE)
     assert [recipients for _s, recipients, _c in server.received] == [["ada@example.org"]]
 
 
@@ -144,15 +139,24 @@ def test_a_refused_sender_raises_as_sendmail_does_and_the_next_message_goes(pipe
     server, connection = pipelining
     server.refuse_senders["noreply@example.org"] = "553 5.7.1 Sender not allowed"
     with pytest.raises(smtplib.SMTPSenderRefused) as refused:
-        pipelined_sendmail(connection, ENVELOPE, "ada@example.org", MESSAGE)
+        send_message(connection, SENDER, "ada@example.org", MESSAGE)
     assert refused.value.smtp_code == 553
     assert server.received == []
-    pipelined_sendmail(connection, "<other@example.org>", "ada@example.org", MESSAGE)
+    send_message(connection, "other@example.org", "ada@example.org", MESSAGE)
     assert [sender for sender, _r, _c in server.received] == ["other@example.org"]
 
 
 def test_a_message_without_a_final_line_break_is_ended_properly(pipelining):
     server, connection = pipelining
-    pipelined_sendmail(connection, ENVELOPE, "ada@example.org", MESSAGE.rstrip(b"\r\n"))
+    send_message(connection, SENDER, "ada@example.org", MESSAGE.rstrip(b"\r\n"))
     ((_sender, _recipients, content),) = server.received
     assert content == MESSAGE
+
+
+def test_without_pipelining_a_refused_recipient_raises_and_the_next_message_goes(plain):
+    server, connection = plain
+    server.refuse_recipients["gone@example.org"] = "550 5.1.1 No such user"
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_message(connection, SENDER, "gone@example.org", MESSAGE)
+    send_message(connection, SENDER, "ada@example.org", MESSAGE)
+    assert [recipients for _s, recipients, _c in server.received] == [["ada@example.org"]]
