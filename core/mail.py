@@ -28,7 +28,9 @@ def temporary(refused: smtplib.SMTPRecipientsRefused) -> bool:
 LEADING_DOT = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
 
 
-def start_data(connection: smtplib.SMTP, sender: str, recipient: str, size: int) -> None:
+def start_data(
+    connection: smtplib.SMTP, sender: str, recipient: str, size: int, *, pipelining: bool = True
+) -> None:
     """Open one message to one recipient, up to the server's 354: the caller then sends
     ``dot_stuffed(data)``, the final dot, and reads the server's answer to it.
 
@@ -36,11 +38,12 @@ def start_data(connection: smtplib.SMTP, sender: str, recipient: str, size: int)
     "Name <address>"); ``recipient`` a plain address; ``size`` the message's length. When
     the server offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL, RCPT and DATA go
     in one write and their three replies are read together: one round trip instead of
-    three. Refusals raise smtplib's exceptions, as ``sendmail`` does, after an RSET.
+    three; ``pipelining=False`` takes the three steps whatever the server offers. Refusals
+    raise smtplib's exceptions, as ``sendmail`` does, after an RSET.
     """
     connection.ehlo_or_helo_if_needed()
     options = [f"SIZE={size}"] if connection.has_extn("size") else []
-    if not connection.has_extn("pipelining"):
+    if not (pipelining and connection.has_extn("pipelining")):
         replies = [connection.mail(sender, options)]
         if replies[0][0] == 250:
             replies.append(connection.rcpt(recipient))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.mail import send_message
+from core.mail import dot_stuffed, send_message, start_data
 
 pytestmark = pytest.mark.smtp
 
@@ -160,3 +160,13 @@ def test_without_pipelining_a_refused_recipient_raises_and_the_next_message_goes
         send_message(connection, SENDER, "gone@example.org", MESSAGE)
     send_message(connection, SENDER, "ada@example.org", MESSAGE)
     assert [recipients for _s, recipients, _c in server.received] == [["ada@example.org"]]
+
+
+def test_asked_not_to_pipeline_it_takes_each_step_even_when_offered(pipelining):
+    server, connection = pipelining
+    writes = Writes(connection)
+    start_data(connection, SENDER, "ada@example.org", len(MESSAGE), pipelining=False)
+    assert writes.count == 3  # MAIL, RCPT and DATA, each waiting for its reply
+    connection.send(dot_stuffed(MESSAGE) + b".\r\n")
+    assert connection.getreply()[0] == 250
+    assert server.received == [("noreply@example.org", ["ada@example.org"], MESSAGE)]
