@@ -373,8 +373,9 @@ class Mould:
         )
         _no_delay(connection)
         # Not pipelined: with MAIL, RCPT and DATA in one write, a worker killed mid-mailing
-        # sent a message twice in 2 of 4 runs of bench.fanout, against 0 of 4 step by step.
-        # The sender threads then wait longer for the GIL between the dot and the COMMIT.
+        # sent a message twice in 2 of 5 runs of bench.fanout, against 0 of 8 step by step.
+        # Likely (not measured): the sender threads then wait longer for the GIL between the
+        # dot and the COMMIT.
         start_data(connection, self.sender, row.email, len(data), pipelining=False)
         connection.send(dot_stuffed(data))
         with _SentMark(row) as mark:  # made before the dot, durable once the dot is out
