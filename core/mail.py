@@ -26,6 +26,8 @@ def temporary(refused: smtplib.SMTPRecipientsRefused) -> bool:
 
 
 LEADING_DOT = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
+# An address that goes into SMTP and headers as it is, with nothing to quote or encode.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 def start_data(
@@ -35,15 +37,18 @@ def start_data(
     ``dot_stuffed(data)``, the final dot, and reads the server's answer to it.
 
     ``sender`` as Django's SMTP backend gives it (``sanitize_address``: an address, or
-    "Name <address>"); ``recipient`` a plain address; ``size`` the message's length. When
-    the server offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL, RCPT and DATA go
-    in one write and their three replies are read together: one round trip instead of
-    three; ``pipelining=False`` takes the three steps whatever the server offers. Refusals
-    raise smtplib's exceptions, as ``sendmail`` does, after an RSET.
+    "Name <address>"); ``recipient`` an address; ``size`` the message's length. When the
+    server offers PIPELINING (RFC 2920; Postfix and Exim do) and the recipient is a
+    ``PLAIN_ADDRESS``, MAIL, RCPT and DATA go in one write and their three replies are read
+    together: one round trip instead of three. Otherwise, or with ``pipelining=False``,
+    smtplib's three steps. Refusals raise smtplib's exceptions, as ``sendmail`` does, after
+    an RSET.
     """
     connection.ehlo_or_helo_if_needed()
     options = [f"SIZE={size}"] if connection.has_extn("size") else []
-    if not (pipelining and connection.has_extn("pipelining")):
+    if not (
+        pipelining and connection.has_extn("pipelining") and PLAIN_ADDRESS.fullmatch(recipient)
+    ):  # smtplib's steps quote the address and refuse line breaks
         replies = [connection.mail(sender, options)]
         if replies[0][0] == 250:
             replies.append(connection.rcpt(recipient))
@@ -70,7 +75,11 @@ def start_data(
 
 @functools.lru_cache(maxsize=64)
 def _quoted(sender: str) -> str:
-    return smtplib.quoteaddr(sender)  # "<address>", parsed once per sender
+    """ "<address>", parsed once per sender; line breaks refused as smtplib refuses them."""
+    quoted = smtplib.quoteaddr(sender)
+    if "\r" in quoted or "\n" in quoted:
+        raise ValueError(f"a line break in the sender's address: {sender!r}")
+    return quoted
 
 
 def dot_stuffed(data: bytes) -> bytes:

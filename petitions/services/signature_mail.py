@@ -34,7 +34,7 @@ from django.utils.html import escape
 
 from core import redis
 from core.claims import CLAIMED_TABLES, ClaimedTable, claim_rows
-from core.mail import send_message, temporary
+from core.mail import PLAIN_ADDRESS, send_message, temporary
 from core.memo import ProcessMemo
 from petitions.models import Petition, Signature
 
@@ -347,9 +347,7 @@ _NAME = NAME.encode()
 HTML_NAME = b"AGORAHTMLNAMEPLACEHOLDER"  # the name in the HTML part of a Mould, escaped
 _ENCODING = re.compile(rb"\r\nContent-Transfer-Encoding: (\S+)\r\n")
 _NAMES = re.compile(re.escape(_NAME) + b"|" + re.escape(HTML_NAME))
-# An address Django's backend sends and writes in the To header as it is.
 _SLOT = SLOT.encode()
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 @dataclass(frozen=True)
@@ -422,7 +420,7 @@ class Mould:
         name = row.name
         if (
             connection is None
-            or not _PLAIN_ADDRESS.fullmatch(row.email)
+            or not PLAIN_ADDRESS.fullmatch(row.email)
             or not name.isprintable()
             or not (name.isascii() or self.eight_bit)
             or not _URL_SAFE.fullmatch(row.token)

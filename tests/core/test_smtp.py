@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import socket
 from collections.abc import Iterator
+from contextlib import suppress
 
 import pytest
 
@@ -170,3 +171,25 @@ def test_asked_not_to_pipeline_it_takes_each_step_even_when_offered(pipelining):
     connection.send(dot_stuffed(MESSAGE) + b".\r\n")
     assert connection.getreply()[0] == 250
     assert server.received == [("noreply@example.org", ["ada@example.org"], MESSAGE)]
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipient"),
+    [
+        (SENDER, "ada@example.org\r\nRCPT TO:<eve@example.org>"),
+        ("ada@example.org\r\nRCPT TO:<eve@example.org>", "bob@example.org"),
+    ],
+)
+def test_an_address_with_a_line_break_cannot_add_a_command(pipelining, sender, recipient):
+    server, connection = pipelining
+    with suppress(ValueError):  # smtplib refuses the line break, or parses the address out
+        send_message(connection, sender, recipient, MESSAGE)
+    assert all("eve@example.org" not in recipients for _s, recipients, _c in server.received)
+
+
+def test_an_address_that_needs_quoting_takes_smtplibs_steps(pipelining):
+    server, connection = pipelining
+    writes = Writes(connection)
+    send_message(connection, SENDER, '"ada lovelace"@example.org', MESSAGE)
+    assert writes.count == 4  # not pipelined: smtplib quotes what it sends
+    assert server.received == [("noreply@example.org", ['"ada lovelace"@example.org'], MESSAGE)]
