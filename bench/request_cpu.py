@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.stack import drop_database, recreate_database
+from bench.stack import drop_database, process_cpu_seconds, recreate_database
 
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
@@ -205,12 +205,8 @@ def backend_cpu() -> tuple[int, float] | None:
     if raw is None:
         return None
     pid = raw.info.backend_pid
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = process_cpu_seconds(pid)
+    return None if seconds is None else (pid, seconds)
 
 
 def report(measured: dict[str, list[tuple[float, float | None]]], rounds: int, size: int) -> None:

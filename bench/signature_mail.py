@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench import request_cpu
-from bench.stack import free_port
+from bench.stack import free_port, process_cpu_seconds
 
 SINK = """
 import sys, time
@@ -52,12 +52,6 @@ WAYS = [
 ]
 
 
-def process_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextmanager
 def sink(pipelining: bool) -> Iterator[tuple[int, int]]:
     """An SMTP sink in a process of its own: its port and pid."""
@@ -75,6 +69,13 @@ def sink(pipelining: bool) -> Iterator[tuple[int, int]]:
     finally:
         process.kill()
         process.wait()
+
+
+def sink_cpu(pid: int) -> float:
+    seconds = process_cpu_seconds(pid)
+    if seconds is None:
+        raise RuntimeError("the SMTP sink has stopped")
+    return seconds
 
 
 def mark_due(petition: object, first: int, count: int) -> None:
@@ -107,9 +108,9 @@ def send_round(port: int, sink_pid: int, way: Way, count: int) -> tuple[float, f
         signature_mail.RELEASE_EVERY = way.release_every
     try:
         backend = request_cpu.backend_cpu()
-        sink_before, ours_before = process_cpu(sink_pid), time.process_time()
+        sink_before, ours_before = sink_cpu(sink_pid), time.process_time()
         sent = signature_mail.send_due(budget=float("inf"))
-        ours, sink_after = time.process_time() - ours_before, process_cpu(sink_pid)
+        ours, sink_after = time.process_time() - ours_before, sink_cpu(sink_pid)
         after = request_cpu.backend_cpu()
     finally:
         signature_mail.RELEASE_EVERY = release_every

@@ -170,6 +170,16 @@ def cpu_by_component(groups: dict[str, int]) -> Counter[str]:
     return totals
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) used so far by process ``pid``; None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def total_cpu_seconds() -> float:
     """All CPU time of the machine (busy, not idle), from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

@@ -295,8 +295,9 @@ def _release_sent(rows: list[Signature]) -> None:
     """
     for due in {row.email_due for row in rows}:
         ids = [row.pk for row in rows if row.email_due == due]
+        token = rows[0].email_claim_token  # one claim, one token for all its rows
         with connection.cursor() as cursor:
-            cursor.execute(_release_statement(len(ids)), [due, rows[0].email_claim_token, *ids])
+            cursor.execute(_release_statement(len(ids)), [due, token, *ids])
 
 
 def _release_statement(count: int) -> str:

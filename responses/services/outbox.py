@@ -349,17 +349,17 @@ class Mould:
         usual (a non-ASCII address).
 
         The SMTP transaction is smtplib's ``sendmail`` in its steps (``core.mail.start_data``,
-        not pipelined), so that the row's UPDATE is made before the
-        message's final dot and its COMMIT written right after the dot, before the server's
-        answer is read (RFC 1047: a server may keep a message whose sender never hears it
-        accepted, so a mark that waited for the 250 would leave the server's whole
-        processing time for a killed sender to send it twice). A
-        worker killed at any moment leaves an unsent message with its row pending, or a
-        message handed over with its row sent, except in the microseconds between writing
-        the dot and writing COMMIT (the message is then sent again, under the same
-        Message-ID: ``message_id``). A server that refuses the message at its dot (rare:
-        refusals come at RCPT) has the row put back before the refusal is raised; only a
-        worker killed while such a refusal travels leaves a refused row marked sent.
+        not pipelined), so that the row's UPDATE is made before the message's final dot and
+        its COMMIT written right after the dot, before the server's answer is read (RFC
+        1047: a server may keep a message whose sender never hears it accepted, so a mark
+        that waited for the 250 would leave the server's whole processing time for a killed
+        sender to send it twice). A worker killed at any moment leaves an unsent message
+        with its row pending, or a message handed over with its row sent, except in the
+        microseconds between writing the dot and writing COMMIT (the message is then sent
+        again, under the same Message-ID: ``message_id``). A server that refuses the
+        message at its dot (rare: refusals come at RCPT) has the row put back before the
+        refusal is raised; only a worker killed while such a refusal travels leaves a
+        refused row marked sent.
         Refusals raise smtplib's exceptions, as ``sendmail`` does.
         """
         connection = smtp.connection
